@@ -1,0 +1,69 @@
+// The main thread's handle on the WAL writer thread: sends writes in order and calls back
+// once each is durable. The main thread never waits on disk.
+import { Worker } from 'node:worker_threads';
+import type { WalWrite } from '../../storage/wal/wal-store.js';
+import type { WalRequest, WalResponse, WalWriterData } from '../../workers/wal-protocol.js';
+import { workerUrl } from '../../workers/worker-url.js';
+
+export interface WalStats {
+  /** Observes each group commit's duration, for etcd_disk_wal_fsync_duration_seconds. */
+  onFsync?: (seconds: number) => void;
+}
+
+export class WalClient {
+  private readonly worker: Worker;
+  private seq = 0;
+  private readonly waiting: { seq: number; done: () => void }[] = [];
+  private closed: (() => void) | undefined;
+
+  constructor(
+    path: string,
+    private readonly onFatal: (err: Error) => void,
+    private readonly stats: WalStats = {},
+  ) {
+    const data: WalWriterData = { path };
+    this.worker = new Worker(workerUrl('wal-writer'), { workerData: data });
+    this.worker.on('message', (msg: WalResponse) => this.onMessage(msg));
+    this.worker.on('error', (err) => this.onFatal(err));
+  }
+
+  /** Queues a write; `durable` runs once it (and everything before it) is fsynced. */
+  write(write: WalWrite, durable: () => void): void {
+    const seq = ++this.seq;
+    this.waiting.push({ seq, done: durable });
+    const req: WalRequest = { type: 'write', seq, write };
+    const batch = write.batch;
+    // Transfer (not copy) a batch that owns its whole buffer, as encodeBatch's do.
+    const transfer =
+      batch !== undefined && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength
+        ? [batch.buffer as ArrayBuffer]
+        : [];
+    this.worker.postMessage(req, transfer);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.closed = resolve;
+      const req: WalRequest = { type: 'close' };
+      this.worker.postMessage(req);
+    });
+  }
+
+  private onMessage(msg: WalResponse): void {
+    switch (msg.type) {
+      case 'written': {
+        this.stats.onFsync?.(msg.fsyncSeconds);
+        let n = 0;
+        while (n < this.waiting.length && this.waiting[n]!.seq <= msg.seq) n++;
+        for (const w of this.waiting.splice(0, n)) w.done();
+        return;
+      }
+      case 'failed':
+        this.onFatal(new Error(`WAL write failed: ${msg.message}`));
+        return;
+      case 'closed':
+        void this.worker.terminate().then(() => this.closed?.());
+        return;
+    }
+  }
+}
