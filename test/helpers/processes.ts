@@ -86,6 +86,7 @@ export class ServerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const from = this.output.length;
     const onData = (d: Buffer) => {
       this.output += d.toString();
     };
@@ -97,7 +98,7 @@ export class ServerProcess {
         reject(new Error(`${this.kind} ${this.name} did not become ready in ${timeoutMs} ms:\n${this.output}`));
       }, timeoutMs);
       const check = () => {
-        if (this.output.includes('ready to serve client requests')) {
+        if (this.output.includes('ready to serve client requests', from)) {
           cleanup();
           resolve();
         }
