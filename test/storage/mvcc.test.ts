@@ -2,6 +2,7 @@
 // compaction, errors, and golden answers recorded from a real etcd 3.4.23 (HashKV, sort order).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Errors } from '../../src/main/errors.js';
 import {
@@ -15,6 +16,7 @@ import {
   type RangeResponse,
 } from '../../src/storage/mvcc/index.js';
 import { goSort } from '../../src/storage/mvcc/go-sort.js';
+import { REPO_ROOT } from '../helpers/processes.js';
 import { TempEnv, b } from './helpers.js';
 
 const all = { key: b('\0'), rangeEnd: b('\0') };
@@ -298,7 +300,7 @@ describe('golden answers from etcd 3.4.23', () => {
     assert.deepEqual(t.store.hashKV(0), { hash: 4115674695, compactRevision: 7, revision: 7 });
   });
 
-  const sortCases = JSON.parse(fs.readFileSync(new URL('./go-sort-etcd.json', import.meta.url), 'utf8')) as {
+  const sortCases = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'test', 'storage', 'go-sort-etcd.json'), 'utf8')) as {
     versions: number[];
     ascend: number[];
     descend: number[];

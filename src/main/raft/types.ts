@@ -129,6 +129,17 @@ export interface SoftState {
  * 4. apply `snapshot` (if any) then `committedEntries` to the state machine, in order,
  *    and call `applied(index)`.
  * Every committed entry handed out is already durable on this member.
+ *
+ * Details of the core's side of this contract:
+ * - Writes are durable in Ready order (a FIFO WAL), so step 3 of a Ready also waits for all
+ *   earlier Readies. A Ready with `messagesAfterPersist` always carries a `hardState` (possibly
+ *   unchanged), so it always has something to write.
+ * - `persisted(index, term)`: the last entry of `entries`, or the snapshot's index and term
+ *   if the Ready had a snapshot and no entries; not needed for a Ready with only a hardState.
+ * - A `snapshot` is applied once it is durable; committed entries after it are handed out
+ *   only after that (they need `persisted()` beyond the snapshot).
+ * - For every MsgSnap in `messages` the member streams its snapshot data and then calls
+ *   `reportSnapshot(to, ok)`; replication to that follower waits for it (or its answer).
  */
 export interface Ready {
   softState?: SoftState;
@@ -167,4 +178,9 @@ export interface RaftRestore {
   entries: Entry[];
   /** The highest index already applied to the state machine. */
   applied: number;
+  /**
+   * The membership as of `applied`, if ConfChange entries after the snapshot were already
+   * applied (they are not handed out again); defaults to `snapshot.conf`.
+   */
+  conf?: ConfState;
 }

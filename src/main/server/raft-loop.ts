@@ -152,8 +152,14 @@ export class RaftLoop {
     this.pendingReads = undefined;
     const ctx = Buffer.allocUnsafe(8);
     ctx.writeDoubleBE(++this.readSeq);
+    try {
+      this.raft.readIndex(ctx);
+    } catch (e) {
+      // No leader (or too many reads queued): these reads fail now rather than time out.
+      for (const w of batch.waiters) w.reject(e as Error);
+      return;
+    }
     this.readsInFlight.set(ctx.toString('latin1'), batch);
-    this.raft.readIndex(ctx);
   }
 
   private handle(rd: Ready): void {
@@ -194,10 +200,12 @@ export class RaftLoop {
       if (afterPersist.length > 0) this.transport.send(afterPersist);
       return;
     }
+    // The last entry written, or the snapshot's position when a snapshot alone was written.
+    const persistedAt = last ?? rd.snapshot;
     this.wal.write(write, () => {
       if (this.stopped) return;
       if (afterPersist.length > 0) this.transport.send(afterPersist);
-      if (last !== undefined) this.raft.persisted(last.index, last.term);
+      if (persistedAt !== undefined) this.raft.persisted(persistedAt.index, persistedAt.term);
       this.schedule();
     });
   }
