@@ -2,8 +2,7 @@
 // preface goes to HTTP/2 (gRPC and h2c HTTP), anything else to HTTP/1.x.
 
 import type net from 'node:net';
-
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+import { CLIENT_PREFACE as PREFACE } from './h2-frames.js';
 
 export type Protocol = 'h2' | 'http1';
 

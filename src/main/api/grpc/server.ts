@@ -20,6 +20,8 @@ import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { GrpcError } from '../../errors.js';
+import { AuthorityRewriter } from './authority-rewriter.js';
+import { sniffAuthority, type H2Route } from './authority-sniffer.js';
 import { BidiStreamingCall, ignoreError, respondWithStatus, ServerStreamingCall, UnaryCall, type Call, type CallEnvironment, type RoutedMethod } from './call.js';
 import { requestEncoding } from './compression.js';
 import { sniffProtocol } from './protocol-sniffer.js';
@@ -50,7 +52,10 @@ export interface GrpcServerOptions {
   maxSessionMemoryMiB?: number;
   /** Request messages a bidi call buffers for a slow handler before reading pauses (default 16). */
   streamReadHighWater?: number;
-  /** A new connection must send its first bytes within this time (default 10 s). */
+  /**
+   * A new connection must send its first bytes within this time, and an HTTP/2 client must
+   * acknowledge the server's first SETTINGS within it (default 10 s).
+   */
   firstBytesTimeoutMs?: number;
   /** HTTP/1.x connections idle (no bytes either way) this long are closed (default 2 min). */
   httpIdleTimeoutMs?: number;
@@ -93,6 +98,11 @@ export class GrpcServer {
   private readonly firstBytesTimeoutMs: number;
   private readonly closeGraceMs: number;
   private closing: Promise<void> | undefined;
+  /**
+   * Connections by the path they took: HTTP/1.x, HTTP/2 read by node:http2 directly, or HTTP/2
+   * through AuthorityRewriter (clients that send a URL as :authority).
+   */
+  readonly connectionCounts = { http1: 0, h2: 0, h2Rewritten: 0 };
 
   constructor(options: GrpcServerOptions = {}) {
     this.env = {
@@ -191,15 +201,29 @@ export class GrpcServer {
     socket.on('error', ignoreError);
     this.undecided.add(socket);
     sniffProtocol(socket, this.firstBytesTimeoutMs, (protocol) => {
-      this.undecided.delete(socket);
       if (protocol === 'h2') {
-        this.h2.emit('connection', socket);
-      } else {
-        this.h1Sockets.add(socket);
-        socket.on('close', () => this.h1Sockets.delete(socket));
-        this.h1.emit('connection', socket);
+        sniffAuthority(socket, this.firstBytesTimeoutMs, (route) => this.onHttp2(socket, route));
+        return;
       }
+      this.undecided.delete(socket);
+      this.connectionCounts.http1++;
+      this.h1Sockets.add(socket);
+      socket.on('close', () => this.h1Sockets.delete(socket));
+      this.h1.emit('connection', socket);
     });
+  }
+
+  private onHttp2(socket: net.Socket, route: H2Route): void {
+    this.undecided.delete(socket);
+    if (route.kind === 'native') {
+      this.connectionCounts.h2++;
+      this.h2.emit('connection', socket);
+      return;
+    }
+    this.connectionCounts.h2Rewritten++;
+    const rewriter = new AuthorityRewriter(socket, route.received);
+    rewriter.on('error', ignoreError);
+    this.h2.emit('connection', rewriter);
   }
 
   /** Knows which HTTP/1 connections are idle, so that close() can drop them (and only them). */
