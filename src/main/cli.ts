@@ -55,6 +55,7 @@ async function run(): Promise<void> {
     throw e;
   }
   const api = await startClientApi(member, config, log);
+  await member.ready;
   log.info(
     { memberId: idHex(member.id), clusterId: idHex(member.clusterId), clientUrls: config.listenClientUrls },
     'ready to serve client requests',

@@ -26,6 +26,8 @@ export interface ServerOptions {
   peerPort?: number;
   /** Extra flags, e.g. ['--snapshot-count=100']. */
   flags?: string[];
+  /** --initial-cluster (default: this member alone). */
+  initialCluster?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -41,6 +43,7 @@ export class ServerProcess {
     readonly peerPort: number,
     readonly extraFlags: string[],
     readonly extraEnv: NodeJS.ProcessEnv,
+    public initialCluster: string,
   ) {}
 
   get endpoint(): string {
@@ -72,7 +75,7 @@ export class ServerProcess {
       `--advertise-client-urls=${this.clientUrl}`,
       `--listen-peer-urls=${this.peerUrl}`,
       `--initial-advertise-peer-urls=${this.peerUrl}`,
-      `--initial-cluster=${this.name}=${this.peerUrl}`,
+      `--initial-cluster=${this.initialCluster}`,
       ...this.extraFlags,
     ];
   }
@@ -150,15 +153,39 @@ export function tempDir(prefix: string): string {
 export async function server(kind: ServerKind, opts: ServerOptions = {}): Promise<ServerProcess> {
   const name = opts.name ?? 'default';
   const dataDir = opts.dataDir ?? path.join(tempDir(kind), `${name}.etcd`);
+  const peerPort = opts.peerPort ?? (await freePort());
   return new ServerProcess(
     kind,
     name,
     dataDir,
     opts.clientPort ?? (await freePort()),
-    opts.peerPort ?? (await freePort()),
+    peerPort,
     opts.flags ?? [],
     opts.env ?? {},
+    opts.initialCluster ?? `${name}=http://127.0.0.1:${peerPort}`,
   );
+}
+
+/** A cluster of `size` members (m1, m2, ...) of one kind on loopback, started and serving. */
+export async function startCluster(kind: ServerKind, size: number, flags: string[] = []): Promise<ServerProcess[]> {
+  const root = tempDir(`${kind}-cluster`);
+  const ports = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
+  const initialCluster = ports.map((p, i) => `m${i + 1}=http://127.0.0.1:${p.peer}`).join(',');
+  const members = await Promise.all(
+    ports.map((p, i) =>
+      server(kind, {
+        name: `m${i + 1}`,
+        dataDir: path.join(root, `m${i + 1}.etcd`),
+        clientPort: p.client,
+        peerPort: p.peer,
+        flags: ['--initial-cluster-token=test-cluster', ...flags],
+        initialCluster,
+      }),
+    ),
+  );
+  await Promise.all(members.map((m) => m.start()));
+  return members;
 }
 
 /** Starts a one-member server and returns it running. */

@@ -24,6 +24,8 @@ export interface MemberConfig {
   electionTimeoutMs: number;
   preVote: boolean;
   snapshotCount: number;
+  /** Entries kept behind a snapshot for slow followers (etcd's --experimental-snapshot-catchup-entries). */
+  snapshotCatchUpEntries: number;
   quotaBackendBytes: number;
   maxRequestBytes: number;
   maxTxnOps: number;
@@ -122,6 +124,10 @@ export function resolveConfig(raw: RawFlags): MemberConfig {
     electionTimeoutMs,
     preVote: parseBool('pre-vote', required(raw, 'pre-vote')),
     snapshotCount: parseUint('snapshot-count', required(raw, 'snapshot-count')),
+    snapshotCatchUpEntries: parseUint(
+      'experimental-snapshot-catchup-entries',
+      required(raw, 'experimental-snapshot-catchup-entries'),
+    ),
     quotaBackendBytes: quota === 0 ? DEFAULT_QUOTA_BYTES : quota,
     maxRequestBytes,
     maxTxnOps,

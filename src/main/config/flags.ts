@@ -61,6 +61,11 @@ export const FLAGS = {
     def: '100000',
     help: 'Number of committed transactions to trigger a snapshot to disk.',
   },
+  'experimental-snapshot-catchup-entries': {
+    kind: 'uint',
+    def: '5000',
+    help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.',
+  },
   'quota-backend-bytes': {
     kind: 'uint',
     def: '0',

@@ -1,18 +1,27 @@
 // Applies committed Raft entries to the state machine: a batch of entries in one LMDB
 // transaction together with the applied index, so a restart resumes exactly where it was.
-// Results go to the proposals of this member that wait for them.
+// Entries at or below the stored applied index are skipped (they are already in the state, e.g.
+// after installing a snapshot newer than the Raft snapshot it came with). Results go to the
+// proposals of this member that wait for them.
 import { GrpcError, toGrpcError } from '../errors.js';
 import type { Entry } from '../raft/types.js';
-import { EntryType } from '../raft/types.js';
+import { ConfChangeType, EntryType } from '../raft/types.js';
 import type { MvccStore } from '../../storage/mvcc/index.js';
-import type { StateStore } from '../../storage/state/state-store.js';
-import { decodeInternalRequest, type WriteRequest } from './internal-request.js';
+import type { Membership, MemberRecord } from '../../storage/state/state-store.js';
+import {
+  decodeConfChange,
+  decodeInternalRequest,
+  type ConfChangeRequest,
+  type WriteRequest,
+} from './internal-request.js';
+import type { StateMachine } from './state-machine.js';
 
 export type WriteResponse = { revision: number } & (
   | { op: 'put'; put: ReturnType<MvccStore['put']> }
   | { op: 'deleteRange'; deleteRange: ReturnType<MvccStore['deleteRange']> }
   | { op: 'txn'; txn: ReturnType<MvccStore['txn']> }
   | { op: 'compact' }
+  | { op: 'membership'; members: MemberRecord[] }
 );
 
 export type ApplyOutcome = { ok: true; response: WriteResponse } | { ok: false; error: GrpcError };
@@ -21,34 +30,40 @@ export type ApplyOutcome = { ok: true; response: WriteResponse } | { ok: false; 
 export type OutcomeSink = (id: number, outcome: ApplyOutcome) => void;
 
 export interface ApplyHooks {
-  /** Called for ConfChange entries, inside the apply transaction (membership lives in the state store). */
-  applyConfChange(entry: Entry): void;
+  /** A membership change was applied (inside the apply transaction): tell Raft and the transport. */
+  onConfChange(change: ConfChangeRequest, membership: Membership): void;
+  /** Member attributes or URLs changed. */
+  onMembership(membership: Membership): void;
 }
 
 export class Applier {
   constructor(
     private readonly memberId: bigint,
-    private readonly state: StateStore,
-    private readonly mvcc: MvccStore,
+    private readonly sm: StateMachine,
     private readonly hooks: ApplyHooks,
   ) {}
 
   /** Applies entries in order, in one transaction; outcomes are delivered after it commits. */
   apply(entries: readonly Entry[], deliver: OutcomeSink): void {
-    if (entries.length === 0) return;
+    const state = this.sm.state;
+    const appliedBefore = state.applied().index;
+    const fresh = entries.filter((e) => e.index > appliedBefore);
+    if (fresh.length === 0) return;
     const outcomes: [number, ApplyOutcome][] = [];
-    this.state.env.transactionSync(() => {
-      for (const entry of entries) {
+    state.env.transactionSync(() => {
+      for (const entry of fresh) {
         if (entry.type === EntryType.ConfChange) {
-          this.hooks.applyConfChange(entry);
+          const cc = decodeConfChange(entry.data);
+          const outcome = this.confChange(cc);
+          if (cc.origin === this.memberId) outcomes.push([cc.id, outcome]);
         } else if (entry.data.byteLength > 0) {
           const req = decodeInternalRequest(entry.data);
           const outcome = this.execute(req.request);
           if (req.origin === this.memberId) outcomes.push([req.id, outcome]);
         }
       }
-      const last = entries[entries.length - 1]!;
-      this.state.setApplied({ index: last.index, term: last.term });
+      const last = fresh[fresh.length - 1]!;
+      state.setApplied({ index: last.index, term: last.term });
     });
     for (const [id, outcome] of outcomes) deliver(id, outcome);
   }
@@ -65,7 +80,7 @@ export class Applier {
   }
 
   private write(req: WriteRequest): WriteResponse {
-    const mvcc = this.mvcc;
+    const mvcc = this.sm.mvcc;
     switch (req.op) {
       case 'put': {
         const put = mvcc.put(req.put);
@@ -82,6 +97,41 @@ export class Applier {
       case 'compact':
         mvcc.compact(req.revision);
         return { op: 'compact', revision: mvcc.currentRevision };
+      case 'memberAttributes':
+        return this.updateMember(req.memberId, (m) => ({ ...m, name: req.name, clientUrls: req.clientUrls }));
+      case 'memberPeerUrls':
+        return this.updateMember(req.memberId, (m) => ({ ...m, peerUrls: req.peerUrls }));
     }
+  }
+
+  private updateMember(id: bigint, change: (m: MemberRecord) => MemberRecord): WriteResponse {
+    const membership = this.sm.membership();
+    const members = membership.members.map((m) => (m.id === id ? change(m) : m));
+    const next = { ...membership, members };
+    this.sm.state.setMembership(next);
+    this.hooks.onMembership(next);
+    return { op: 'membership', members, revision: this.sm.mvcc.currentRevision };
+  }
+
+  /** Single-server membership change; the member record travels in the entry. */
+  private confChange(cc: ConfChangeRequest): ApplyOutcome {
+    const membership = this.sm.membership();
+    let members = membership.members.filter((m) => m.id !== cc.nodeId);
+    const existing = membership.members.find((m) => m.id === cc.nodeId);
+    switch (cc.type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearnerNode: {
+        const record = existing ?? cc.member;
+        if (record === undefined) throw new Error(`conf change adds unknown member ${cc.nodeId.toString(16)}`);
+        members = [...members, { ...record, isLearner: cc.type === ConfChangeType.AddLearnerNode }];
+        break;
+      }
+      case ConfChangeType.RemoveNode:
+        break;
+    }
+    const next = { ...membership, members: members.sort((a, b) => (a.id < b.id ? -1 : 1)) };
+    this.sm.state.setMembership(next);
+    this.hooks.onConfChange(cc, next);
+    return { ok: true, response: { op: 'membership', members: next.members, revision: this.sm.mvcc.currentRevision } };
   }
 }

@@ -1,22 +1,31 @@
-// A member: storage, the Raft loop and the state machine, with a clear lifecycle (start, close).
-// Every write goes propose → Raft log (fsynced by the WAL thread) → apply; reads are
-// linearizable through ReadIndex unless the client asks for a serializable read.
+// A member: storage, the Raft loop, the peer transport and the state machine, with a clear
+// lifecycle (start, close). Every write goes propose → Raft log (fsynced by the WAL thread) →
+// apply; reads are linearizable through ReadIndex unless the client asks for a serializable read.
 import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { MemberConfig } from '../config/config.js';
 import { Errors } from '../errors.js';
 import type { Logger } from '../log.js';
-import { RaftNode } from '../raft/node.js';
-import type { Entry, RaftConfig, SoftState } from '../raft/types.js';
+import { PeerTransport } from '../peer/transport.js';
+import { ProposalDropped, RaftNode } from '../raft/node.js';
+import type { ConfChangeType, Message, NodeId, RaftConfig, SnapshotMeta, SoftState } from '../raft/types.js';
 import { NONE, Role } from '../raft/types.js';
 import { prepareDataDir, writeFormat, type DataDirLayout } from '../../storage/data-dir.js';
-import { MvccStore, type RangeRequest, type RangeResponse, type TxnRequest, type TxnResponse } from '../../storage/mvcc/index.js';
-import { StateStore, type Membership, type MemberRecord } from '../../storage/state/state-store.js';
+import type { MvccStore, RangeRequest, RangeResponse, TxnRequest, TxnResponse } from '../../storage/mvcc/index.js';
+import type { Membership, MemberRecord } from '../../storage/state/state-store.js';
 import { WalStore } from '../../storage/wal/wal-store.js';
 import { TSETCD_VERSION } from '../version.js';
 import { Applier, type ApplyOutcome, type WriteResponse } from './applier.js';
-import { clusterId, memberId } from './ids.js';
-import { encodeInternalRequest, type WriteRequest } from './internal-request.js';
-import { RaftLoop, type PeerTransport } from './raft-loop.js';
+import { clusterId, idHex, memberId } from './ids.js';
+import {
+  encodeConfChange,
+  encodeInternalRequest,
+  type ConfChangeRequest,
+  type WriteRequest,
+} from './internal-request.js';
+import { RaftLoop } from './raft-loop.js';
+import { StateMachine } from './state-machine.js';
 import { AppliedWaiters, ProposalWaiters } from './waiters.js';
 import { WalClient } from './wal-client.js';
 
@@ -24,8 +33,6 @@ import { WalClient } from './wal-client.js';
 const MAX_SIZE_PER_MESSAGE = 1024 * 1024;
 const MAX_INFLIGHT_MESSAGES = 512;
 const MAX_UNCOMMITTED_BYTES = 256 * 1024 * 1024;
-/** etcd keeps this many entries behind a snapshot for followers that are slightly behind. */
-const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
 export interface ResponseHeaderFields {
   clusterId: bigint;
@@ -47,42 +54,60 @@ export class Member {
   private readonly proposals: ProposalWaiters<WriteResponse>;
   private readonly reads: AppliedWaiters;
   private sweeper: NodeJS.Timeout | undefined;
+  private publisher: NodeJS.Timeout | undefined;
   private leaderChanges = 0;
+  private lastLeader: NodeId = NONE;
+  /** When this member last lost its leader: a proposal timing out soon after blames the failure. */
+  private leaderLostAt = 0;
   private closed = false;
+  private membershipNow: Membership;
+  /** Snapshot files received from the leader, by Raft snapshot index, until Raft installs them. */
+  private readonly receivedSnapshots = new Map<number, string>();
+  private loopRef: RaftLoop | undefined;
+  private markReady: () => void = () => undefined;
+  /** Resolves once this member has a leader and its attributes are published (etcd's ReadyNotify). */
+  readonly ready: Promise<void> = new Promise((resolve) => {
+    this.markReady = resolve;
+  });
+  private transportRef: PeerTransport | undefined;
 
   private constructor(
     readonly config: MemberConfig,
     readonly id: bigint,
-    private membership: Membership,
-    private readonly state: StateStore,
-    readonly mvcc: MvccStore,
+    private readonly layout: DataDirLayout,
+    private readonly sm: StateMachine,
     private readonly wal: WalClient,
-    private readonly loop: RaftLoop,
     private readonly log: Logger,
   ) {
     // etcd's request timeout: 5 s plus two election timeouts.
     const timeoutMs = 5000 + 2 * config.electionTimeoutMs;
     this.proposals = new ProposalWaiters(timeoutMs);
     this.reads = new AppliedWaiters(timeoutMs);
+    this.membershipNow = sm.membership();
   }
 
-  static async start(config: MemberConfig, log: Logger, transport: PeerTransport = noPeers): Promise<Member> {
+  static async start(config: MemberConfig, log: Logger): Promise<Member> {
     const { layout, existed } = prepareDataDir(config.dataDir);
-    const state = StateStore.open(layout.stateDir);
-    if (!existed) await bootstrap(config, layout, state);
-    const membership = state.membership();
-    if (membership === undefined) throw new Error(`data dir ${config.dataDir} has no membership record`);
-    const self = membership.members.find((m) => m.name === config.name);
+    if (!existed) await bootstrap(config, layout);
+    const sm = StateMachine.open(layout.stateDir);
+    const membership = sm.membership();
+    const self = membership.members.find((m) => m.name === config.name) ?? findByPeerUrls(membership, config);
     if (self === undefined) throw new Error(`member ${config.name} is not in the cluster recorded in ${config.dataDir}`);
-    const mvcc = MvccStore.open(state.env);
 
     const walStore = WalStore.open(layout.walDir);
     const durable = walStore.read();
     await walStore.close();
-    const applied = state.applied().index;
+    if (durable.snapshot === undefined) throw new Error(`WAL in ${layout.walDir} has no initial configuration`);
+    const stateApplied = sm.state.applied().index;
+    // The state may be ahead of the Raft log (a snapshot from the leader); Raft restarts from what
+    // its log covers and the applier skips entries the state already holds.
+    const applied = Math.max(
+      durable.snapshot.index,
+      Math.min(stateApplied, durable.hardState.commit),
+    );
     const raftConfig: RaftConfig = {
       id: self.id,
-      electionTick: Math.max(1, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+      electionTick: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
       heartbeatTick: 1,
       preVote: config.preVote,
       checkQuorum: true,
@@ -91,63 +116,96 @@ export class Member {
       maxUncommittedSize: MAX_UNCOMMITTED_BYTES,
       random: (n) => randomInt(n),
     };
-    if (durable.snapshot === undefined) throw new Error(`WAL in ${layout.walDir} has no initial configuration`);
     const raft = new RaftNode(raftConfig, {
       hardState: durable.hardState,
       snapshot: durable.snapshot,
       entries: durable.entries,
       applied,
+      conf: confStateOf(membership),
     });
 
     let member: Member | undefined;
     const wal = new WalClient(layout.walDir, (err) => member?.fatal(err));
-    const applier = new Applier(self.id, state, mvcc, {
-      applyConfChange: () => {
-        throw new Error('membership changes are not supported yet');
-      },
+    const m = new Member(config, self.id, layout, sm, wal, log);
+    member = m;
+    const transport = new PeerTransport({
+      selfId: self.id,
+      clusterId: membership.clusterId,
+      listenUrls: config.listenPeerUrls,
+      peers: new Map(membership.members.filter((p) => p.id !== self.id).map((p) => [p.id, p.peerUrls])),
+      onMessage: (msg: Message) => m.loop.step(msg),
+      onSnapshot: (msg: Message, file: string) => m.onSnapshotReceived(msg, file),
+      onUnreachable: (to: NodeId) => m.loop.reportUnreachable(to),
+      snapshotDir: layout.snapDir,
+      log,
+    });
+    const applier = new Applier(self.id, sm, {
+      onConfChange: (cc, next) => m.onConfChange(cc, next),
+      onMembership: (next) => m.onMembership(next),
     });
     const loop = new RaftLoop(
       raft,
       wal,
       transport,
       {
-        applyEntries: (entries: readonly Entry[]) => applier.apply(entries, (id, o) => member?.deliver(id, o)),
-        onSoftState: (s: SoftState) => member?.onSoftState(s),
-        onApplied: (index: number) => member?.reads.applied(index),
-        flushState: () => state.flushed(),
+        applyEntries: (entries) => applier.apply(entries, (id, o) => m.deliver(id, o)),
+        installSnapshot: (meta) => m.installSnapshot(meta),
+        sendSnapshot: (msg) => m.sendSnapshot(msg),
+        onSoftState: (s: SoftState) => m.onSoftState(s),
+        onApplied: (index: number) => m.reads.applied(index),
+        flushState: () => m.sm.state.flushed(),
       },
       {
         tickMs: config.heartbeatIntervalMs,
         snapshotCount: config.snapshotCount,
-        catchUpEntries: SNAPSHOT_CATCH_UP_ENTRIES,
+        catchUpEntries: config.snapshotCatchUpEntries,
       },
       log,
       applied,
       durable.snapshot.index,
     );
-    member = new Member(config, self.id, membership, state, mvcc, wal, loop, log);
-    member.begin(durable.snapshot.conf.voters.length === 1 && durable.snapshot.conf.voters[0] === self.id);
-    return member;
+    m.loopRef = loop;
+    m.transportRef = transport;
+    await transport.start();
+    const voters = confStateOf(membership).voters;
+    m.begin(voters.length === 1 && voters[0] === self.id);
+    return m;
+  }
+
+  private get loop(): RaftLoop {
+    return this.loopRef!;
+  }
+
+  private get transport(): PeerTransport {
+    return this.transportRef!;
+  }
+
+  get mvcc(): MvccStore {
+    return this.sm.mvcc;
   }
 
   get clusterId(): bigint {
-    return this.membership.clusterId;
+    return this.membershipNow.clusterId;
   }
 
   get members(): readonly MemberRecord[] {
-    return this.membership.members;
+    return this.membershipNow.members;
   }
 
   get leader(): bigint {
     return this.loop.leader;
   }
 
+  get isLeader(): boolean {
+    return this.loop.isLeader;
+  }
+
   get leaderChangesSeen(): number {
     return this.leaderChanges;
   }
 
-  header(revision: number = this.mvcc.currentRevision): ResponseHeaderFields {
-    return { clusterId: this.membership.clusterId, memberId: this.id, revision, raftTerm: this.loop.term };
+  header(revision: number = this.sm.mvcc.currentRevision): ResponseHeaderFields {
+    return { clusterId: this.membershipNow.clusterId, memberId: this.id, revision, raftTerm: this.loop.term };
   }
 
   /** Proposes a write through Raft and resolves with its result once applied here. */
@@ -157,63 +215,90 @@ export class Member {
     const data = encodeInternalRequest({ origin: this.id, id, request });
     if (data.length > this.config.maxRequestBytes) {
       this.proposals.reject(id, Errors.requestTooLarge);
-    } else {
-      this.loop.propose(data);
+    } else if (!this.loop.propose(data)) {
+      this.proposals.reject(id, Errors.tooManyRequests);
     }
     return done;
+  }
+
+  /** Proposes a membership change and resolves with the membership once it is applied here. */
+  changeMembership(type: ConfChangeType, nodeId: NodeId, member?: MemberRecord): Promise<MemberRecord[]> {
+    if (this.closed) return Promise.reject(Errors.stopped);
+    const { id, done } = this.proposals.register();
+    const change: ConfChangeRequest = { origin: this.id, id, type, nodeId, ...(member ? { member } : {}) };
+    try {
+      this.loop.proposeConfChange(encodeConfChange(change));
+    } catch (e) {
+      this.proposals.reject(id, e instanceof ProposalDropped && this.leader === NONE ? Errors.noLeader : Errors.timeout);
+    }
+    return done.then((r) => (r.op === 'membership' ? r.members : []));
+  }
+
+  /** Hands leadership to `target` (etcd's MoveLeader); resolves once it leads. */
+  async moveLeader(target: NodeId): Promise<void> {
+    if (!this.isLeader) throw Errors.notLeader;
+    const member = this.membershipNow.members.find((m) => m.id === target);
+    if (member === undefined || member.isLearner) throw Errors.badLeaderTransferee;
+    if (target === this.id) return;
+    this.loop.transferLeader(target);
+    const deadline = Date.now() + 3 * this.config.electionTimeoutMs;
+    while (this.loop.leader !== target) {
+      if (Date.now() > deadline) throw Errors.timeoutDueToLeaderFail;
+      await new Promise((r) => setTimeout(r, this.config.heartbeatIntervalMs));
+    }
   }
 
   /** A range read: linearizable (ReadIndex) unless serializable. */
   async range(req: RangeRequest, serializable: boolean): Promise<{ revision: number; response: RangeResponse }> {
     if (!serializable) await this.linearizableBarrier();
-    const response = this.mvcc.range(req);
-    return { revision: this.mvcc.currentRevision, response };
+    const response = this.sm.mvcc.range(req);
+    return { revision: this.sm.mvcc.currentRevision, response };
   }
 
   /** A txn without writes: served here, like a read, without a Raft proposal (as etcd does). */
   async readTxn(req: TxnRequest, serializable: boolean): Promise<TxnResponse> {
     if (!serializable) await this.linearizableBarrier();
-    return this.state.env.transactionSync(() => this.mvcc.txn(req));
+    return this.sm.state.env.transactionSync(() => this.sm.mvcc.txn(req));
   }
 
   /** Waits until this member has applied everything committed before the call. */
   async linearizableBarrier(): Promise<void> {
     if (this.closed) throw Errors.stopped;
-    let index: number;
-    try {
-      index = await this.loop.readIndex();
-    } catch {
-      throw Errors.noLeader;
-    }
+    const index = await this.loop.readIndex();
     await this.reads.wait(index, this.loop.applied);
   }
 
-  status(): MemberStatus {
+  async status(): Promise<MemberStatus> {
     const st = this.loop.status();
-    const self = this.membership.members.find((m) => m.id === this.id);
+    const self = this.membershipNow.members.find((m) => m.id === this.id);
     return {
       leader: st.leader,
       raftIndex: st.lastIndex,
       raftTerm: st.term,
       raftAppliedIndex: this.loop.applied,
-      dbSize: this.mvcc.dbSizeBytes(),
+      dbSize: await this.sm.mvcc.dbSizeBytes(),
       isLearner: self?.isLearner ?? false,
     };
   }
 
-  get version(): string {
-    return TSETCD_VERSION;
+  /** Round-trip samples (seconds) to each peer, from the transport's pings. */
+  peerRtts(): Map<NodeId, number[]> {
+    const out = new Map<NodeId, number[]>();
+    for (const m of this.membershipNow.members) if (m.id !== this.id) out.set(m.id, this.transport.rtt(m.id));
+    return out;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    clearInterval(this.publisher);
     this.loop.stop();
     this.proposals.failAll(Errors.stopped);
     this.reads.failAll(Errors.stopped);
+    await this.transport.close();
     await this.wal.close();
-    await this.state.close();
+    await this.sm.close();
   }
 
   private begin(singleVoter: boolean): void {
@@ -221,10 +306,44 @@ export class Member {
     if (singleVoter) this.loop.campaign();
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      this.proposals.expire(now, Errors.timeout);
+      const leaderFailed = now - this.leaderLostAt < 5000 + 2 * this.config.electionTimeoutMs;
+      this.proposals.expire(now, leaderFailed ? Errors.timeoutDueToLeaderFail : Errors.timeout);
       this.reads.expire(now, Errors.timeout);
     }, 100);
     this.sweeper.unref();
+    this.publishAttributes();
+  }
+
+  /**
+   * etcd's publish: announce this member's name and client URLs through Raft, retrying until
+   * it is applied, so every member lists them.
+   */
+  private publishAttributes(): void {
+    const published = () => {
+      const me = this.membershipNow.members.find((m) => m.id === this.id);
+      return (
+        me !== undefined &&
+        me.name === this.config.name &&
+        me.clientUrls.join(',') === this.config.advertiseClientUrls.join(',')
+      );
+    };
+    const attempt = () => {
+      if (this.closed || (published() && this.loop.leader !== NONE)) {
+        clearInterval(this.publisher);
+        if (!this.closed) this.markReady();
+        return;
+      }
+      if (this.loop.leader === NONE) return;
+      this.write({
+        op: 'memberAttributes',
+        memberId: this.id,
+        name: this.config.name,
+        clientUrls: this.config.advertiseClientUrls,
+      }).catch(() => undefined);
+    };
+    this.publisher = setInterval(attempt, Math.max(50, this.config.heartbeatIntervalMs));
+    this.publisher.unref();
+    attempt();
   }
 
   private deliver(id: number, outcome: ApplyOutcome): void {
@@ -232,12 +351,73 @@ export class Member {
     else this.proposals.reject(id, outcome.error);
   }
 
+  private onConfChange(cc: ConfChangeRequest, next: Membership): void {
+    this.loop.applyConfChange({ type: cc.type, nodeId: cc.nodeId });
+    const before = new Set(this.membershipNow.members.map((m) => m.id));
+    this.onMembership(next);
+    for (const m of next.members) {
+      if (m.id !== this.id && !before.has(m.id)) this.transport.addPeer(m.id, m.peerUrls);
+    }
+    if (!next.members.some((m) => m.id === cc.nodeId) && cc.nodeId !== this.id) this.transport.removePeer(cc.nodeId);
+    if (!next.members.some((m) => m.id === this.id)) {
+      this.log.warn({ member: idHex(this.id) }, 'this member was removed from the cluster; stopping');
+      setTimeout(() => void this.close().then(() => process.exit(0)), 100);
+    }
+  }
+
+  private onMembership(next: Membership): void {
+    for (const m of next.members) {
+      const old = this.membershipNow.members.find((o) => o.id === m.id);
+      if (m.id !== this.id && old !== undefined && old.peerUrls.join(',') !== m.peerUrls.join(',')) {
+        this.transport.updatePeer(m.id, m.peerUrls);
+      }
+    }
+    this.membershipNow = next;
+  }
+
   private onSoftState(s: SoftState): void {
-    if (s.leader !== NONE) this.leaderChanges++;
+    if (s.leader !== NONE && s.leader !== this.lastLeader) this.leaderChanges++;
+    if (s.leader === NONE && this.lastLeader !== NONE) this.leaderLostAt = Date.now();
+    this.lastLeader = s.leader;
     this.log.info(
-      { leader: s.leader.toString(16), role: s.role === Role.Leader ? 'leader' : 'follower', term: this.loop.term },
+      { leader: idHex(s.leader), role: s.role === Role.Leader ? 'leader' : 'follower', term: this.loop.term },
       s.leader === NONE ? 'lost leader' : 'elected leader',
     );
+  }
+
+  /** Leader side: copy the state machine and stream it to the follower. */
+  private async sendSnapshot(msg: Message): Promise<boolean> {
+    const dir = fs.mkdtempSync(path.join(this.layout.snapDir, 'out-'));
+    try {
+      const file = await this.sm.copyTo(dir);
+      await this.transport.sendSnapshot(msg, file);
+      return true;
+    } catch (e) {
+      this.log.warn({ to: idHex(msg.to), err: (e as Error).message }, 'failed to send snapshot');
+      return false;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Follower side: the transport has the file on disk; Raft decides whether to install it. */
+  private onSnapshotReceived(msg: Message, file: string): void {
+    const index = msg.snapshot?.index;
+    if (index === undefined) return;
+    const previous = this.receivedSnapshots.get(index);
+    if (previous !== undefined && previous !== file) fs.rmSync(previous, { force: true });
+    this.receivedSnapshots.set(index, file);
+    this.loop.step(msg);
+  }
+
+  private async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    const file = this.receivedSnapshots.get(meta.index);
+    if (file === undefined) throw new Error(`no snapshot file received for index ${meta.index}`);
+    this.receivedSnapshots.delete(meta.index);
+    for (const other of this.receivedSnapshots.values()) fs.rmSync(other, { force: true });
+    this.receivedSnapshots.clear();
+    await this.sm.replaceWith(file);
+    this.onMembership(this.sm.membership());
   }
 
   private fatal(err: Error): void {
@@ -246,28 +426,43 @@ export class Member {
   }
 }
 
-const noPeers: PeerTransport = { send: () => undefined };
+function confStateOf(m: Membership): { voters: NodeId[]; learners: NodeId[] } {
+  return {
+    voters: m.members.filter((x) => !x.isLearner).map((x) => x.id),
+    learners: m.members.filter((x) => x.isLearner).map((x) => x.id),
+  };
+}
+
+/** A member added at runtime is first known by its peer URLs (its name comes with publish). */
+function findByPeerUrls(m: Membership, config: MemberConfig): MemberRecord | undefined {
+  const mine = [...config.initialAdvertisePeerUrls].sort().join(',');
+  return m.members.find((x) => [...x.peerUrls].sort().join(',') === mine);
+}
 
 /** First start of a new member: records the initial membership and Raft configuration, then the format. */
-async function bootstrap(config: MemberConfig, layout: DataDirLayout, state: StateStore): Promise<void> {
+async function bootstrap(config: MemberConfig, layout: DataDirLayout): Promise<void> {
   if (config.initialClusterState === 'existing') {
     throw new Error('--initial-cluster-state=existing needs a running cluster to join; not supported yet');
   }
-  const members: MemberRecord[] = [...config.initialCluster].map(([name, peerUrls]) => ({
-    id: memberId(peerUrls, config.initialClusterToken),
-    name,
-    peerUrls,
-    clientUrls: name === config.name ? config.advertiseClientUrls : [],
-    isLearner: false,
-  }));
+  const members: MemberRecord[] = [...config.initialCluster]
+    .map(([name, peerUrls]) => ({
+      id: memberId(peerUrls, config.initialClusterToken),
+      name,
+      peerUrls,
+      clientUrls: [],
+      isLearner: false,
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   const membership: Membership = { clusterId: clusterId(members.map((m) => m.id)), members };
-  state.env.transactionSync(() => state.setMembership(membership));
-  await state.flushed();
+  const sm = StateMachine.open(layout.stateDir);
+  sm.state.env.transactionSync(() => sm.state.setMembership(membership));
+  await sm.state.flushed();
+  await sm.close();
   const wal = WalStore.open(layout.walDir);
   wal.write([
     {
       hardState: { term: 0, vote: NONE, commit: 0 },
-      snapshot: { index: 0, term: 0, conf: { voters: members.map((m) => m.id), learners: [] } },
+      snapshot: { index: 0, term: 0, conf: confStateOf(membership) },
     },
   ]);
   await wal.close();

@@ -3,10 +3,11 @@
 // send to peers, apply committed entries, answer reads.
 import { encodeBatch } from '../../storage/wal/record.js';
 import type { WalWrite } from '../../storage/wal/wal-store.js';
+import { Errors, type GrpcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RaftNode } from '../raft/node.js';
 import type { Entry, Message, NodeId, Ready, SnapshotMeta, SoftState } from '../raft/types.js';
-import { NONE, Role } from '../raft/types.js';
+import { MessageType, NONE, Role } from '../raft/types.js';
 import type { WalClient } from './wal-client.js';
 
 export interface PeerTransport {
@@ -14,8 +15,12 @@ export interface PeerTransport {
 }
 
 export interface RaftLoopHooks {
-  /** Applies committed entries (in one transaction) and returns when they are visible. */
+  /** Applies committed entries (in one transaction); they are visible when it returns. */
   applyEntries(entries: readonly Entry[]): void;
+  /** Replaces the state machine with the snapshot received for `meta` (already durable in the WAL). */
+  installSnapshot(meta: SnapshotMeta): Promise<void>;
+  /** Streams the state machine to a follower that needs a snapshot; resolves true once it has it. */
+  sendSnapshot(message: Message): Promise<boolean>;
   /** The leader or this member's role changed. */
   onSoftState(state: SoftState): void;
   /** Applied index moved forward (wakes reads and proposals waiting on it). */
@@ -32,9 +37,15 @@ export interface RaftLoopOptions {
   catchUpEntries: number;
 }
 
+/** Proposals held while there is no leader. */
+const MAX_PENDING_PROPOSALS = 65536;
+
 interface ReadBatch {
   waiters: { resolve: (index: number) => void; reject: (e: Error) => void }[];
 }
+
+/** Work for the state machine, done strictly in order; a snapshot install is asynchronous. */
+type ApplyItem = { entries: readonly Entry[] } | { snapshot: SnapshotMeta; durable: Promise<void> };
 
 export class RaftLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -45,6 +56,9 @@ export class RaftLoop {
   private readSeq = 0;
   private appliedIndex: number;
   private lastSnapshotIndex: number;
+  private readonly applyQueue: ApplyItem[] = [];
+  private installing = false;
+  private knownLeader: NodeId = NONE;
   private stopped = false;
 
   constructor(
@@ -95,9 +109,32 @@ export class RaftLoop {
     return this.raft.status();
   }
 
-  /** Queues an entry; all entries queued in one event-loop turn go to Raft together. */
-  propose(data: Uint8Array): void {
+  /**
+   * Queues an entry; all entries queued in one event-loop turn go to Raft together. While there
+   * is no leader they wait for one (as etcd's Propose blocks), up to a bound: returns false when
+   * the queue is full.
+   */
+  propose(data: Uint8Array): boolean {
+    if (this.pendingProposals.length >= MAX_PENDING_PROPOSALS) return false;
     this.pendingProposals.push(data);
+    this.schedule();
+    return true;
+  }
+
+  /** Proposes a membership change (one at a time; throws ProposalDropped otherwise). */
+  proposeConfChange(data: Uint8Array): void {
+    this.raft.proposeConfChange(data);
+    this.schedule();
+  }
+
+  /** Called by the applier when a ConfChange entry is applied. */
+  applyConfChange(cc: Parameters<RaftNode['applyConfChange']>[0]): void {
+    this.raft.applyConfChange(cc);
+  }
+
+  /** Hands leadership to `to` (throws ProposalDropped when this member cannot). */
+  transferLeader(to: NodeId): void {
+    this.raft.transferLeader(to);
     this.schedule();
   }
 
@@ -112,6 +149,11 @@ export class RaftLoop {
 
   step(message: Message): void {
     this.raft.step(message);
+    this.schedule();
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
     this.schedule();
   }
 
@@ -135,13 +177,13 @@ export class RaftLoop {
   }
 
   private flushProposals(): void {
-    if (this.pendingProposals.length === 0) return;
+    if (this.pendingProposals.length === 0 || this.raft.leader === NONE) return;
     const batch = this.pendingProposals;
     this.pendingProposals = [];
     try {
       this.raft.propose(batch);
     } catch (e) {
-      // Dropped (no leader, transfer in progress): the waiters time out or see the leader change.
+      // Dropped (a leader transfer in progress, too much uncommitted): the waiters time out.
       this.log.debug({ err: (e as Error).message, entries: batch.length }, 'proposals dropped');
     }
   }
@@ -154,9 +196,10 @@ export class RaftLoop {
     ctx.writeDoubleBE(++this.readSeq);
     try {
       this.raft.readIndex(ctx);
-    } catch (e) {
+    } catch {
       // No leader (or too many reads queued): these reads fail now rather than time out.
-      for (const w of batch.waiters) w.reject(e as Error);
+      const err = this.raft.leader === NONE ? Errors.noLeader : Errors.tooManyRequests;
+      for (const w of batch.waiters) w.reject(err);
       return;
     }
     this.readsInFlight.set(ctx.toString('latin1'), batch);
@@ -164,19 +207,19 @@ export class RaftLoop {
 
   private handle(rd: Ready): void {
     if (rd.softState !== undefined) {
-      if (rd.softState.leader === NONE) this.failReads(new Error('no leader'));
+      // Reads waiting on the old leader's ReadIndex will never be answered.
+      if (rd.softState.leader !== this.knownLeader) {
+        this.failReads(rd.softState.leader === NONE ? Errors.noLeader : Errors.leaderChanged);
+      }
+      this.knownLeader = rd.softState.leader;
       this.hooks.onSoftState(rd.softState);
+      // Proposals held while there was no leader can go now.
+      if (this.knownLeader !== NONE && this.pendingProposals.length > 0) this.schedule();
     }
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
-    this.persist(rd);
-    if (rd.committedEntries.length > 0) {
-      this.hooks.applyEntries(rd.committedEntries);
-      const last = rd.committedEntries[rd.committedEntries.length - 1]!.index;
-      this.appliedIndex = last;
-      this.raft.applied(last);
-      this.hooks.onApplied(last);
-      this.maybeSnapshot(rd.committedEntries[rd.committedEntries.length - 1]!);
-    }
+    this.send(rd.messages);
+    const durable = this.persist(rd);
+    if (rd.snapshot !== undefined) this.enqueueApply({ snapshot: rd.snapshot, durable });
+    if (rd.committedEntries.length > 0) this.enqueueApply({ entries: rd.committedEntries });
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('latin1');
       const batch = this.readsInFlight.get(key);
@@ -186,7 +229,28 @@ export class RaftLoop {
     }
   }
 
-  private persist(rd: Ready): void {
+  /** Sends messages; a follower that needs a snapshot gets the state machine streamed. */
+  private send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    let plain = messages;
+    if (messages.some((m) => m.type === MessageType.Snap)) {
+      plain = messages.filter((m) => m.type !== MessageType.Snap);
+      for (const m of messages) if (m.type === MessageType.Snap) this.streamSnapshot(m);
+    }
+    if (plain.length > 0) this.transport.send(plain);
+  }
+
+  private streamSnapshot(m: Message): void {
+    this.log.info({ to: m.to.toString(16), index: m.snapshot?.index }, 'sending snapshot to a follower');
+    void this.hooks.sendSnapshot(m).then((ok) => {
+      if (this.stopped) return;
+      this.raft.reportSnapshot(m.to, ok);
+      this.schedule();
+    });
+  }
+
+  /** Writes what the Ready asks to persist; the promise resolves once it is durable. */
+  private persist(rd: Ready): Promise<void> {
     const write: WalWrite = {};
     if (rd.hardState !== undefined) write.hardState = rd.hardState;
     if (rd.snapshot !== undefined) {
@@ -197,17 +261,58 @@ export class RaftLoop {
     const last = rd.entries[rd.entries.length - 1];
     const afterPersist = rd.messagesAfterPersist;
     if (write.hardState === undefined && write.snapshot === undefined && last === undefined) {
-      if (afterPersist.length > 0) this.transport.send(afterPersist);
-      return;
+      this.send(afterPersist);
+      return Promise.resolve();
     }
     // The last entry written, or the snapshot's position when a snapshot alone was written.
     const persistedAt = last ?? rd.snapshot;
-    this.wal.write(write, () => {
-      if (this.stopped) return;
-      if (afterPersist.length > 0) this.transport.send(afterPersist);
-      if (persistedAt !== undefined) this.raft.persisted(persistedAt.index, persistedAt.term);
-      this.schedule();
+    return new Promise((resolve) => {
+      this.wal.write(write, () => {
+        resolve();
+        if (this.stopped) return;
+        this.send(afterPersist);
+        if (persistedAt !== undefined) this.raft.persisted(persistedAt.index, persistedAt.term);
+        this.schedule();
+      });
     });
+  }
+
+  private enqueueApply(item: ApplyItem): void {
+    this.applyQueue.push(item);
+    if (!this.installing) this.drainApply();
+  }
+
+  /** Applies queued work in order; entries synchronously, a snapshot install asynchronously. */
+  private drainApply(): void {
+    while (this.applyQueue.length > 0 && !this.stopped) {
+      const item = this.applyQueue.shift()!;
+      if ('entries' in item) {
+        this.hooks.applyEntries(item.entries);
+        const last = item.entries[item.entries.length - 1]!;
+        this.advanceApplied(last.index);
+        this.maybeSnapshot(last);
+        continue;
+      }
+      this.installing = true;
+      void item.durable
+        .then(() => this.hooks.installSnapshot(item.snapshot))
+        .then(() => {
+          this.installing = false;
+          if (this.stopped) return;
+          this.log.info({ index: item.snapshot.index, term: item.snapshot.term }, 'installed snapshot from leader');
+          this.lastSnapshotIndex = item.snapshot.index;
+          this.advanceApplied(item.snapshot.index);
+          this.drainApply();
+          this.schedule();
+        });
+      return;
+    }
+  }
+
+  private advanceApplied(index: number): void {
+    this.appliedIndex = index;
+    this.raft.applied(index);
+    this.hooks.onApplied(index);
   }
 
   /** Every snapshotCount applied entries: once the state is on disk, the WAL forgets old entries. */
@@ -224,7 +329,7 @@ export class RaftLoop {
     });
   }
 
-  private failReads(err: Error): void {
+  private failReads(err: GrpcError): void {
     for (const batch of this.readsInFlight.values()) for (const w of batch.waiters) w.reject(err);
     this.readsInFlight.clear();
   }

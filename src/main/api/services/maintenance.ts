@@ -6,8 +6,8 @@ import type { ServiceHandlers } from '../grpc/index.js';
 
 export function maintenanceHandlers(member: Member): Partial<ServiceHandlers<typeof MaintenanceService>> {
   return {
-    Status() {
-      const s = member.status();
+    async Status() {
+      const s = await member.status();
       return {
         header: member.header(),
         version: ETCD_API_VERSION,
@@ -22,18 +22,23 @@ export function maintenanceHandlers(member: Member): Partial<ServiceHandlers<typ
       };
     },
 
-    Hash() {
-      return { header: member.header(), hash: member.mvcc.hash() };
+    async Hash() {
+      return { header: member.header(), hash: await member.mvcc.hash() };
     },
 
-    HashKV(req) {
-      const r = member.mvcc.hashKV(req.revision);
+    async HashKV(req) {
+      const r = await member.mvcc.hashKV(req.revision);
       return { header: member.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
     },
 
     Alarm() {
       // No alarm is ever raised yet (space quota and corruption checks come with later work).
       return { header: member.header(), alarms: [] };
+    },
+
+    async MoveLeader(req) {
+      await member.moveLeader(req.targetID);
+      return { header: member.header() };
     },
 
     Defragment() {
