@@ -21,6 +21,8 @@ export const enum FrameType {
   SnapshotEnd = 9,
   /** Listener → dialer: the file is on disk and fsynced. */
   SnapshotAck = 10,
+  /** Listener → dialer on a membership link: the cluster id and members, then the listener closes. */
+  Members = 11,
 }
 
 /** Writes a frame header into the first FRAME_HEADER_BYTES of `buf`. */

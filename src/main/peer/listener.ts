@@ -8,7 +8,7 @@ import { MAX_MESSAGES_FRAME_BYTES } from './peer-connection.js';
 import { hex, type PeerAddress } from './peer-url.js';
 import { MAX_SNAPSHOT_FRAME_BYTES, SNAPSHOT_IDLE_TIMEOUT_MS, SnapshotReceiver } from './snapshot-stream.js';
 import type { PeerStats } from './stats.js';
-import { decodeFrame, encodeAccept, encodePing, encodeReject, LinkKind, type Hello, type PeerFrame, type RejectCode } from './wire.js';
+import { decodeFrame, encodeAccept, encodeMembers, encodePing, encodeReject, LinkKind, type Hello, type MembershipInfo, type PeerFrame, type RejectCode } from './wire.js';
 
 /** A Hello is a few dozen bytes; anything claiming more before the handshake is not a peer. */
 const MAX_HELLO_FRAME_BYTES = 256;
@@ -26,6 +26,8 @@ export interface InboundContext {
   /** A decoded, checked batch from one peer, in order. */
   deliver(messages: Message[]): void;
   deliverSnapshot(message: Message, file: string): void;
+  /** The membership, for a member joining the cluster. */
+  membership(): MembershipInfo;
 }
 
 export class Listener {
@@ -141,6 +143,11 @@ class InboundLink implements FrameSink {
       this.reader.stop();
       // The handshake timeout still closes it if the dialer does not.
       this.socket.end(encodeReject(refusal.code, refusal.detail));
+      return;
+    }
+    if (hello.link === LinkKind.Membership) {
+      this.reader.stop();
+      this.socket.end(encodeMembers(this.ctx.membership()));
       return;
     }
     this.from = hello.from;

@@ -11,7 +11,8 @@ import { PeerConnection, type LinkContext } from './peer-connection.js';
 import { hex, parsePeerUrl, type PeerAddress } from './peer-url.js';
 import { isPartialSnapshotFile, SnapshotSender } from './snapshot-stream.js';
 import { newStats, type PeerStats } from './stats.js';
-import { PROTOCOL_VERSION, RejectCode, type Hello } from './wire.js';
+import { LinkKind, PROTOCOL_VERSION, RejectCode, type Hello, type MembershipInfo } from './wire.js';
+export type { MembershipInfo } from './wire.js';
 
 export { PeerError, type PeerErrorCode } from './errors.js';
 
@@ -37,6 +38,8 @@ export interface PeerTransportOptions {
   pingIntervalMs?: number;
   /** Time to connect and complete the handshake with one URL (default 1000 ms). */
   dialTimeoutMs?: number;
+  /** The current membership, answered to members that join the cluster (default: none listed). */
+  membership?(): MembershipInfo;
 }
 
 export interface PeerTransportStats extends PeerStats {
@@ -95,6 +98,7 @@ export class PeerTransport {
       deliverSnapshot: (msg, file) => {
         if (this.lifecycle !== Lifecycle.Closed) this.opts.onSnapshot(msg, file);
       },
+      membership: () => this.opts.membership?.() ?? { clusterId: this.opts.clusterId, members: [] },
     };
     this.listener = new Listener(opts.listenUrls.map(parsePeerUrl), inbound);
     for (const [id, urls] of opts.peers) this.addPeer(id, urls);
@@ -232,6 +236,8 @@ export class PeerTransport {
     if (hello.version !== PROTOCOL_VERSION) {
       return { code: RejectCode.Version, detail: `protocol version ${hello.version}; this member speaks ${PROTOCOL_VERSION}` };
     }
+    // A joining member asks before it knows any id; what it learns is not secret from peers.
+    if (hello.link === LinkKind.Membership) return undefined;
     if (hello.clusterId !== clusterId) {
       return { code: RejectCode.ClusterMismatch, detail: `cluster id mismatch: link for ${hex(hello.clusterId)}, this member is in ${hex(clusterId)}` };
     }

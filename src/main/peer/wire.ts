@@ -20,6 +20,17 @@ export const enum LinkKind {
   Raft = 1,
   /** One snapshot from the dialer, acknowledged by the listener. */
   Snapshot = 2,
+  /**
+   * A member joining an existing cluster asks who is in it (etcd serves /members on its peer
+   * port). The dialer knows no ids yet, so its Hello carries zeros.
+   */
+  Membership = 3,
+}
+
+/** What a membership link answers. */
+export interface MembershipInfo {
+  clusterId: bigint;
+  members: { id: NodeId; name: string; peerUrls: string[]; clientUrls: string[]; isLearner: boolean }[];
 }
 
 export const enum RejectCode {
@@ -51,7 +62,8 @@ export type PeerFrame =
   | { type: FrameType.SnapshotHeader; message: Message; size: number }
   | { type: FrameType.SnapshotChunk; data: Buffer }
   | { type: FrameType.SnapshotEnd; sha256: Buffer }
-  | { type: FrameType.SnapshotAck };
+  | { type: FrameType.SnapshotAck }
+  | { type: FrameType.Members; info: MembershipInfo };
 
 /** A frame that does not decode; the link that carried it is closed. */
 export class WireError extends Error {
@@ -114,6 +126,12 @@ export const encodeSnapshotHeader = (message: Message, size: number): Buffer =>
 export const encodeSnapshotEnd = (sha256: Uint8Array): Buffer => smallFrame(FrameType.SnapshotEnd, sha256);
 
 export const encodeSnapshotAck = (): Buffer => ACK_FRAME;
+
+export const encodeMembers = (info: MembershipInfo): Buffer =>
+  packFrame(FrameType.Members, [
+    info.clusterId,
+    info.members.map((m) => [m.id, m.name, m.peerUrls, m.clientUrls, m.isLearner]),
+  ]);
 
 function messageTuple(m: Message): unknown[] {
   return [
@@ -183,6 +201,8 @@ export function decodeFrame(type: number, payload: Buffer): PeerFrame {
     case FrameType.SnapshotEnd:
       if (payload.length !== SHA256_BYTES) throw new WireError('malformed snapshot end');
       return { type, sha256: payload };
+    case FrameType.Members:
+      return { type, info: decodeMembers(unpack(payload)) };
     default:
       throw new WireError(`unknown frame type ${type}`);
   }
@@ -200,8 +220,26 @@ function decodeHello(value: unknown): Hello {
   const v = tuple(value, 6, 'hello');
   if (v[0] !== MAGIC) throw new WireError('not a tsetcd peer hello');
   const link = uint(v[5], 'link kind');
-  if (link !== LinkKind.Raft && link !== LinkKind.Snapshot) throw new WireError(`unknown link kind ${link}`);
+  if (link !== LinkKind.Raft && link !== LinkKind.Snapshot && link !== LinkKind.Membership) {
+    throw new WireError(`unknown link kind ${link}`);
+  }
   return { version: uint(v[1], 'version'), clusterId: id(v[2], 'cluster id'), from: id(v[3], 'from'), to: id(v[4], 'to'), link };
+}
+
+function decodeMembers(value: unknown): MembershipInfo {
+  const v = tuple(value, 2, 'members');
+  if (!Array.isArray(v[1])) throw new WireError('malformed members');
+  const members = v[1].map((m: unknown) => {
+    const f = tuple(m, 5, 'member');
+    if (typeof f[1] !== 'string' || typeof f[4] !== 'boolean') throw new WireError('malformed member');
+    return { id: id(f[0], 'member id'), name: f[1], peerUrls: strings(f[2], 'peer urls'), clientUrls: strings(f[3], 'client urls'), isLearner: f[4] };
+  });
+  return { clusterId: id(v[0], 'cluster id'), members };
+}
+
+function strings(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) throw new WireError(`malformed ${what}`);
+  return value as string[];
 }
 
 function decodeMessage(value: unknown): Message {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { MemberConfig } from '../config/config.js';
 import { Errors } from '../errors.js';
 import type { Logger } from '../log.js';
+import { fetchMembership } from '../peer/membership-query.js';
 import { PeerTransport } from '../peer/transport.js';
 import { ProposalDropped, RaftNode } from '../raft/node.js';
 import type { ConfChangeType, Message, NodeId, RaftConfig, SnapshotMeta, SoftState } from '../raft/types.js';
@@ -88,7 +89,7 @@ export class Member {
 
   static async start(config: MemberConfig, log: Logger): Promise<Member> {
     const { layout, existed } = prepareDataDir(config.dataDir);
-    if (!existed) await bootstrap(config, layout);
+    if (!existed) await bootstrap(config, layout, log);
     const sm = StateMachine.open(layout.stateDir);
     const membership = sm.membership();
     const self = membership.members.find((m) => m.name === config.name) ?? findByPeerUrls(membership, config);
@@ -138,6 +139,7 @@ export class Member {
       onUnreachable: (to: NodeId) => m.loop.reportUnreachable(to),
       snapshotDir: layout.snapDir,
       log,
+      membership: () => m.membershipNow,
     });
     const applier = new Applier(self.id, sm, {
       onConfChange: (cc, next) => m.onConfChange(cc, next),
@@ -439,11 +441,8 @@ function findByPeerUrls(m: Membership, config: MemberConfig): MemberRecord | und
   return m.members.find((x) => [...x.peerUrls].sort().join(',') === mine);
 }
 
-/** First start of a new member: records the initial membership and Raft configuration, then the format. */
-async function bootstrap(config: MemberConfig, layout: DataDirLayout): Promise<void> {
-  if (config.initialClusterState === 'existing') {
-    throw new Error('--initial-cluster-state=existing needs a running cluster to join; not supported yet');
-  }
+/** The initial cluster's membership, with ids derived from the flags as etcd derives them. */
+function newClusterMembership(config: MemberConfig): Membership {
   const members: MemberRecord[] = [...config.initialCluster]
     .map(([name, peerUrls]) => ({
       id: memberId(peerUrls, config.initialClusterToken),
@@ -453,7 +452,41 @@ async function bootstrap(config: MemberConfig, layout: DataDirLayout): Promise<v
       isLearner: false,
     }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
-  const membership: Membership = { clusterId: clusterId(members.map((m) => m.id)), members };
+  return { clusterId: clusterId(members.map((m) => m.id)), members };
+}
+
+/**
+ * A member added with `member add` joins with --initial-cluster-state=existing: it learns the
+ * cluster id and its own id from the members it was told about, and then gets the data from the
+ * leader (the log, or a snapshot).
+ */
+async function existingClusterMembership(config: MemberConfig, log: Logger): Promise<Membership> {
+  const peers = [...config.initialCluster].filter(([name]) => name !== config.name).flatMap(([, urls]) => urls);
+  if (peers.length === 0) throw new Error('--initial-cluster-state=existing: --initial-cluster names no other member to join');
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    try {
+      const info = await fetchMembership(peers, 2000);
+      const mine = [...config.initialAdvertisePeerUrls].sort().join(',');
+      if (!info.members.some((m) => [...m.peerUrls].sort().join(',') === mine)) {
+        throw new Error(
+          `this member (peer URLs ${mine}) is not in the cluster; add it first with \`etcdctl member add ${config.name} --peer-urls=${mine}\``,
+        );
+      }
+      return { clusterId: info.clusterId, members: info.members };
+    } catch (e) {
+      lastError = e as Error;
+      log.warn({ err: lastError.message }, 'cannot get the membership of the cluster to join; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw lastError ?? new Error('cannot join the cluster');
+}
+
+/** First start of a new member: records the initial membership and Raft configuration, then the format. */
+async function bootstrap(config: MemberConfig, layout: DataDirLayout, log: Logger): Promise<void> {
+  const membership =
+    config.initialClusterState === 'existing' ? await existingClusterMembership(config, log) : newClusterMembership(config);
   const sm = StateMachine.open(layout.stateDir);
   sm.state.env.transactionSync(() => sm.state.setMembership(membership));
   await sm.state.flushed();
