@@ -75,7 +75,17 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-run().catch((e: unknown) => {
+/** `tsetcd <subcommand> ...` runs a tool; anything else starts a member. */
+async function main(): Promise<void> {
+  if (process.argv[2] === 'bench') {
+    const { runBench } = await import('./bench/cli.js');
+    process.exitCode = await runBench(process.argv.slice(3));
+    return;
+  }
+  await run();
+}
+
+main().catch((e: unknown) => {
   process.stderr.write(`tsetcd: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

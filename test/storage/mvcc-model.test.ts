@@ -1,7 +1,9 @@
 // Property test: random sequences of puts, deletes, txns (compares, nested txns), ranges at random
-// revisions with random options, compactions, HashKV and close/reopen run against the MVCC store
-// and against a plain model kept here (every revision's whole state, every change record), which
-// must give identical answers, errors, revisions and hashes.
+// revisions with random options, compactions, HashKV, event-loop turns (lmdb-js may commit what the
+// store wrote), waits for the commit and close/reopen run against the MVCC store and against a plain
+// model kept here (every revision's whole state, every change record), which must give identical
+// answers, errors, revisions and hashes; once the store's writes are committed, LMDB must hold
+// exactly the revisions the model says are stored.
 //
 // A failure prints the seed and path; replay with FC_SEED=<seed> FC_PATH=<path>.
 import assert from 'node:assert/strict';
@@ -29,7 +31,7 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../../src/storage/mvcc/index.js';
-import { TempEnv, b } from './helpers.js';
+import { TempEnv, b, nextTurn } from './helpers.js';
 
 // ---------------------------------------------------------------------------------------------
 // The model. Keys are latin1 strings in Maps; order and ranges are decided with Buffer.compare.
@@ -389,6 +391,8 @@ const commandArb = fc.oneof(
   { arbitrary: txnArb(0).map((t) => ({ kind: 'txn' as const, t })), weight: 5 },
   { arbitrary: selArb.map((rev) => ({ kind: 'compact' as const, rev })), weight: 1 },
   { arbitrary: selArb.map((rev) => ({ kind: 'hashKV' as const, rev })), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'turn' as const }), weight: 3 },
+  { arbitrary: fc.constant({ kind: 'committed' as const }), weight: 1 },
   { arbitrary: fc.constant({ kind: 'reopen' as const }), weight: 1 },
 );
 
@@ -473,9 +477,21 @@ function outcome(fn: () => unknown): Outcome {
   try {
     return { ok: fn() };
   } catch (e) {
-    if (e instanceof GrpcError) return { error: e.message };
-    throw e; // anything else is a bug in the store (or the model)
+    return failure(e);
   }
+}
+
+async function asyncOutcome(fn: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: await fn() };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+function failure(e: unknown): Outcome {
+  if (e instanceof GrpcError) return { error: e.message };
+  throw e; // anything else is a bug in the store (or the model)
 }
 
 it('the store answers as the model does', async (t) => {
@@ -485,7 +501,7 @@ it('the store answers as the model does', async (t) => {
   const tally = new Map<string, number>(); // "<kind> ok|error" -> count, to show what the runs covered
   await fc.assert(
     fc.asyncProperty(commands, async (cmds) => {
-      const env = new TempEnv();
+      const env = new TempEnv(true); // noSync: durability is not under test here, and a flush per commit would dominate
       const model = new Model();
       try {
         for (const cmd of cmds) {
@@ -495,11 +511,11 @@ it('the store answers as the model does', async (t) => {
           switch (cmd.kind) {
             case 'put':
               want = outcome(() => model.write((tx) => tx.put(cmd.p)));
-              got = outcome(() => env.write((s) => s.put(cmd.p)));
+              got = outcome(() => env.store.put(cmd.p));
               break;
             case 'del':
               want = outcome(() => model.write((tx) => tx.deleteRange(cmd.d)));
-              got = outcome(() => env.write((s) => s.deleteRange(cmd.d)));
+              got = outcome(() => env.store.deleteRange(cmd.d));
               break;
             case 'range': {
               const req = toRange(cmd.r, cur);
@@ -511,21 +527,30 @@ it('the store answers as the model does', async (t) => {
               const req = toTxn(cmd.t, cur);
               if (!validTxn(req)) continue;
               want = outcome(() => model.write((tx) => tx.txn(req)));
-              got = outcome(() => env.write((s) => s.txn(req)));
+              got = outcome(() => env.store.txn(req));
               break;
             }
             case 'compact': {
               const rev = revOf(cmd.rev, cur) ?? 0;
               want = outcome(() => model.compact(rev));
-              got = outcome(() => env.write((s) => s.compact(rev)));
+              got = outcome(() => env.store.compact(rev));
               break;
             }
             case 'hashKV': {
               const rev = revOf(cmd.rev, cur) ?? 0;
               want = outcome(() => model.hashKV(rev));
-              got = outcome(() => env.store.hashKV(rev));
+              got = await asyncOutcome(() => env.store.hashKV(rev));
               break;
             }
+            case 'turn':
+              await nextTurn();
+              want = got = { ok: undefined };
+              break;
+            case 'committed':
+              await env.store.committed();
+              got = { ok: env.store.uncommittedBytes };
+              want = { ok: 0 }; // the write buffer is empty
+              break;
             case 'reopen':
               await env.reopen();
               want = got = { ok: undefined };
@@ -536,7 +561,7 @@ it('the store answers as the model does', async (t) => {
           tally.set(tag, (tally.get(tag) ?? 0) + 1);
           assert.equal(env.store.currentRevision, model.rev, `revision after ${cmd.kind}`);
           assert.equal(env.store.compactedRevision, model.compactRev, `compacted revision after ${cmd.kind}`);
-          if (cmd.kind === 'compact' || cmd.kind === 'reopen') assert.deepEqual(storedRevisions(env), model.storedRevisions(), 'revisions in LMDB');
+          if (cmd.kind === 'committed' || cmd.kind === 'reopen') assert.deepEqual(storedRevisions(env), model.storedRevisions(), 'revisions in LMDB');
         }
       } finally {
         await env.dispose();

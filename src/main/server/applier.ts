@@ -1,5 +1,5 @@
-// Applies committed Raft entries to the state machine: a batch of entries in one LMDB
-// transaction together with the applied index, so a restart resumes exactly where it was.
+// Applies committed Raft entries to the state machine, writing the applied index with them, so
+// a restart resumes exactly where it was.
 // Entries at or below the stored applied index are skipped (they are already in the state, e.g.
 // after installing a snapshot newer than the Raft snapshot it came with). Results go to the
 // proposals of this member that wait for them.
@@ -43,29 +43,30 @@ export class Applier {
     private readonly hooks: ApplyHooks,
   ) {}
 
-  /** Applies entries in order, in one transaction; outcomes are delivered after it commits. */
-  apply(entries: readonly Entry[], deliver: OutcomeSink): void {
+  /**
+   * Applies entries in order, synchronously: reads see the results at once, and LMDB commits
+   * everything written in this turn, applied index included, as one transaction. Returns a
+   * promise when the store asks the caller to wait for its commits before applying more.
+   */
+  apply(entries: readonly Entry[], deliver: OutcomeSink): Promise<void> | undefined {
     const state = this.sm.state;
-    const appliedBefore = state.applied().index;
-    const fresh = entries.filter((e) => e.index > appliedBefore);
-    if (fresh.length === 0) return;
-    const outcomes: [number, ApplyOutcome][] = [];
-    state.env.transactionSync(() => {
-      for (const entry of fresh) {
-        if (entry.type === EntryType.ConfChange) {
-          const cc = decodeConfChange(entry.data);
-          const outcome = this.confChange(cc);
-          if (cc.origin === this.memberId) outcomes.push([cc.id, outcome]);
-        } else if (entry.data.byteLength > 0) {
-          const req = decodeInternalRequest(entry.data);
-          const outcome = this.execute(req.request);
-          if (req.origin === this.memberId) outcomes.push([req.id, outcome]);
-        }
+    let applied = state.applied().index;
+    for (const entry of entries) {
+      if (entry.index <= applied) continue;
+      if (entry.type === EntryType.ConfChange) {
+        const cc = decodeConfChange(entry.data);
+        const outcome = this.confChange(cc);
+        if (cc.origin === this.memberId) deliver(cc.id, outcome);
+      } else if (entry.data.byteLength > 0) {
+        const req = decodeInternalRequest(entry.data);
+        const outcome = this.execute(req.request);
+        if (req.origin === this.memberId) deliver(req.id, outcome);
       }
-      const last = fresh[fresh.length - 1]!;
-      state.setApplied({ index: last.index, term: last.term });
-    });
-    for (const [id, outcome] of outcomes) deliver(id, outcome);
+      // Per entry: should a later entry break the store, what LMDB commits stays consistent.
+      state.setApplied({ index: entry.index, term: entry.term });
+      applied = entry.index;
+    }
+    return this.sm.mvcc.backpressure();
   }
 
   private execute(req: WriteRequest): ApplyOutcome {

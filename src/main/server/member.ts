@@ -155,7 +155,8 @@ export class Member {
         sendSnapshot: (msg) => m.sendSnapshot(msg),
         onSoftState: (s: SoftState) => m.onSoftState(s),
         onApplied: (index: number) => m.reads.applied(index),
-        flushState: () => m.sm.state.flushed(),
+        flushState: () => m.sm.mvcc.flushed(),
+        onFatal: (err) => m.fatal(err),
       },
       {
         tickMs: config.heartbeatIntervalMs,
@@ -260,7 +261,7 @@ export class Member {
   /** A txn without writes: served here, like a read, without a Raft proposal (as etcd does). */
   async readTxn(req: TxnRequest, serializable: boolean): Promise<TxnResponse> {
     if (!serializable) await this.linearizableBarrier();
-    return this.sm.state.env.transactionSync(() => this.sm.mvcc.txn(req));
+    return this.sm.mvcc.txn(req);
   }
 
   /** Waits until this member has applied everything committed before the call. */
@@ -488,8 +489,8 @@ async function bootstrap(config: MemberConfig, layout: DataDirLayout, log: Logge
   const membership =
     config.initialClusterState === 'existing' ? await existingClusterMembership(config, log) : newClusterMembership(config);
   const sm = StateMachine.open(layout.stateDir);
-  sm.state.env.transactionSync(() => sm.state.setMembership(membership));
-  await sm.state.flushed();
+  sm.state.setMembership(membership);
+  await sm.mvcc.flushed();
   await sm.close();
   const wal = WalStore.open(layout.walDir);
   wal.write([

@@ -15,8 +15,11 @@ export interface PeerTransport {
 }
 
 export interface RaftLoopHooks {
-  /** Applies committed entries (in one transaction); they are visible when it returns. */
-  applyEntries(entries: readonly Entry[]): void;
+  /**
+   * Applies committed entries; they are visible when it returns. A returned promise asks the
+   * loop to apply nothing more until it resolves (the store's commits are behind).
+   */
+  applyEntries(entries: readonly Entry[]): Promise<void> | undefined;
   /** Replaces the state machine with the snapshot received for `meta` (already durable in the WAL). */
   installSnapshot(meta: SnapshotMeta): Promise<void>;
   /** Streams the state machine to a follower that needs a snapshot; resolves true once it has it. */
@@ -27,6 +30,8 @@ export interface RaftLoopHooks {
   onApplied(index: number): void;
   /** Resolves once the applied state is on disk: only then may a snapshot drop WAL entries. */
   flushState(): Promise<void>;
+  /** The state machine could not be brought forward (a failed install): the member must stop. */
+  onFatal(err: Error): void;
 }
 
 export interface RaftLoopOptions {
@@ -57,7 +62,8 @@ export class RaftLoop {
   private appliedIndex: number;
   private lastSnapshotIndex: number;
   private readonly applyQueue: ApplyItem[] = [];
-  private installing = false;
+  /** A snapshot install or a storage backpressure wait is in progress: apply waits. */
+  private applyPaused = false;
   private knownLeader: NodeId = NONE;
   private stopped = false;
 
@@ -279,7 +285,7 @@ export class RaftLoop {
 
   private enqueueApply(item: ApplyItem): void {
     this.applyQueue.push(item);
-    if (!this.installing) this.drainApply();
+    if (!this.applyPaused) this.drainApply();
   }
 
   /** Applies queued work in order; entries synchronously, a snapshot install asynchronously. */
@@ -287,26 +293,37 @@ export class RaftLoop {
     while (this.applyQueue.length > 0 && !this.stopped) {
       const item = this.applyQueue.shift()!;
       if ('entries' in item) {
-        this.hooks.applyEntries(item.entries);
+        const wait = this.hooks.applyEntries(item.entries);
         const last = item.entries[item.entries.length - 1]!;
         this.advanceApplied(last.index);
         this.maybeSnapshot(last);
+        if (wait !== undefined) return this.pauseApplyUntil(wait);
         continue;
       }
-      this.installing = true;
-      void item.durable
-        .then(() => this.hooks.installSnapshot(item.snapshot))
-        .then(() => {
-          this.installing = false;
-          if (this.stopped) return;
-          this.log.info({ index: item.snapshot.index, term: item.snapshot.term }, 'installed snapshot from leader');
-          this.lastSnapshotIndex = item.snapshot.index;
-          this.advanceApplied(item.snapshot.index);
-          this.drainApply();
-          this.schedule();
-        });
-      return;
+      const { snapshot, durable } = item;
+      return this.pauseApplyUntil(
+        durable
+          .then(() => this.hooks.installSnapshot(snapshot))
+          .then(() => {
+            this.log.info({ index: snapshot.index, term: snapshot.term }, 'installed snapshot from leader');
+            this.lastSnapshotIndex = snapshot.index;
+            this.advanceApplied(snapshot.index);
+          }),
+      );
     }
+  }
+
+  private pauseApplyUntil(done: Promise<void>): void {
+    this.applyPaused = true;
+    done.then(
+      () => {
+        this.applyPaused = false;
+        if (this.stopped) return;
+        this.drainApply();
+        this.schedule();
+      },
+      (err: Error) => this.hooks.onFatal(err),
+    );
   }
 
   private advanceApplied(index: number): void {

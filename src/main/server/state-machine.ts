@@ -38,6 +38,7 @@ export class StateMachine {
    */
   async copyTo(dir: string): Promise<string> {
     fs.mkdirSync(dir, { recursive: true });
+    await this.kv.committed();
     await this.store.env.backup(dir, false);
     return path.join(dir, 'data.mdb');
   }
@@ -47,7 +48,7 @@ export class StateMachine {
    * Synchronous callers must not touch `state`/`mvcc` until this resolves.
    */
   async replaceWith(file: string): Promise<void> {
-    await this.store.close();
+    await this.close();
     const target = path.join(this.dir, 'data.mdb');
     fs.renameSync(file, target);
     fs.rmSync(path.join(this.dir, 'lock.mdb'), { force: true });
@@ -58,7 +59,9 @@ export class StateMachine {
     this.kv = MvccStore.open(this.store.env);
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  /** Waits for every write to commit first: lmdb-js must not close with writes in flight. */
+  async close(): Promise<void> {
+    await this.kv.committed();
+    await this.store.close();
   }
 }

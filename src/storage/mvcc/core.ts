@@ -1,14 +1,17 @@
 // The MVCC core, as etcd's mvcc store: a revision db in LMDB (revision key -> mvccpb.KeyValue bytes)
 // plus the in-memory index from key to revisions, and the current / compacted revision.
-// Reads look revisions up in the index and values in LMDB; writes go to both, LMDB first.
+// Reads look revisions up in the index and values in the write buffer, then LMDB. A write txn's
+// changes go to the index and the write buffer at once, and to LMDB (asynchronous writes) only when
+// the whole write txn has succeeded, so LMDB never holds part of one.
 import type { Database } from 'lmdb';
 import { Errors } from '../../main/errors.js';
-import { KvEncoder, decodeKeyValue } from './kv-codec.js';
+import { decodeKeyValue, encodePut, encodeTombstone } from './kv-codec.js';
 import { newVisible, type KeyIndex } from './key-index.js';
 import { RevKeyScratch, isTombstoneKey, revMain, revSub } from './revision.js';
 import { TreeIndex, type RangeEnd } from './tree-index.js';
 import type { KeyValue } from './types.js';
 import type { MvccRangeResult, ReadView, WriteView } from './view.js';
+import { WriteBuffer } from './write-buffer.js';
 
 export type RevisionDb = Database<Buffer, Buffer>;
 export type MetaDb = Database<Buffer, string>;
@@ -17,7 +20,7 @@ export type MetaDb = Database<Buffer, string>;
 const COMPACT_REV_KEY = 'finishedCompactRev';
 
 /** The compacted revision LMDB holds; -1 if never compacted. */
-export function readCompactRev(meta: MetaDb): number {
+function readCompactRev(meta: MetaDb): number {
   const bytes = meta.getBinary(COMPACT_REV_KEY);
   return bytes === undefined ? -1 : Number(bytes.readBigUInt64BE(0));
 }
@@ -26,7 +29,9 @@ export class MvccCore {
   /** Scratch for index lookups; never held across a call that could reuse it. */
   private readonly visible = newVisible();
   private readonly revKeys = new RevKeyScratch();
-  private readonly encoder = new KvEncoder();
+  /** Whether each sub revision of the write txn in progress is a tombstone (read when it is issued). */
+  private readonly tombstones: boolean[] = [];
+  readonly pending: WriteBuffer;
 
   private constructor(
     readonly revisions: RevisionDb,
@@ -36,7 +41,9 @@ export class MvccCore {
     public currentRev: number,
     /** The last compaction's revision; -1 before any (as etcd's compactMainRev). */
     public compactRev: number,
-  ) {}
+  ) {
+    this.pending = new WriteBuffer(currentRev);
+  }
 
   /** Rebuilds the index from the revision db, in revision order (etcd's restore). */
   static restore(revisions: RevisionDb, meta: MetaDb): MvccCore {
@@ -90,11 +97,12 @@ export class MvccCore {
   }
 
   private readKv(main: number, sub: number): KeyValue {
-    const stored = this.revisions.getBinaryFast(this.revKeys.set(main, sub).plain);
+    const stored = this.pending.get(main, sub) ?? this.revisions.getBinaryFast(this.revKeys.set(main, sub).plain);
     if (stored === undefined) throw new Error(`mvcc: revision ${main}/${sub} is in the index but not in the revision db`);
-    // getBinaryFast hands back lmdb-js's shared read buffer (its `length` an own property set per read):
-    // copy the bytes out, into pooled memory; getBinary's own copy allocates a fresh ArrayBuffer per
-    // read, several times slower for small values.
+    // The result owns its bytes, so copy them out, into pooled memory: getBinaryFast hands back
+    // lmdb-js's shared read buffer (its `length` an own property set per read; getBinary's own copy
+    // allocates a fresh ArrayBuffer per read, several times slower for small values), and a buffered
+    // value is what lmdb-js's write thread reads.
     const bytes = Buffer.allocUnsafe(stored.length);
     bytes.set(new Uint8Array(stored.buffer, stored.byteOffset, bytes.length));
     return decodeKeyValue(bytes);
@@ -109,15 +117,26 @@ export class MvccCore {
       createRevision = this.visible.createRevision;
       version = this.visible.version + 1;
     }
-    const bytes = this.encoder.put(key, createRevision, rev, version, value, lease);
-    this.revisions.putSync(this.revKeys.set(rev, sub).plain, bytes);
+    this.pending.add(rev, sub, encodePut(key, createRevision, rev, version, value, lease));
+    this.tombstones[sub] = false;
     (ki ?? this.index.getOrCreate(keyStr)).put(rev, sub);
   }
 
   /** Writes a tombstone for an existing key at (rev, sub). */
   tombstone(ki: KeyIndex, rev: number, sub: number): void {
-    this.revisions.putSync(this.revKeys.set(rev, sub).tombstone, this.encoder.tombstone(ki.key));
+    this.pending.add(rev, sub, encodeTombstone(ki.key));
+    this.tombstones[sub] = true;
     ki.tombstone(rev, sub);
+  }
+
+  /** Issues the LMDB writes of revision rev's `count` changes, once its write txn has succeeded. */
+  issue(rev: number, count: number): void {
+    for (let sub = 0; sub < count; sub++) {
+      this.revKeys.set(rev, sub);
+      const key = this.tombstones[sub] === true ? this.revKeys.tombstone : this.revKeys.plain;
+      this.pending.track(this.revisions.put(key, this.pending.get(rev, sub)!));
+    }
+    this.pending.issued(rev);
   }
 
   /** Keys in the range that exist at rev. */
@@ -129,15 +148,23 @@ export class MvccCore {
     return found;
   }
 
-  /** Removes every revision superseded at or before rev and records rev; bounds are the caller's. */
+  /**
+   * Removes every revision superseded at or before rev and records rev; bounds are the caller's.
+   * The LMDB writes are issued once the index is compacted, all in this event turn's transaction.
+   */
   compact(rev: number): void {
+    const removed: number[] = []; // (main, sub, 1 if tombstone) per revision
+    this.index.compact(rev, (main, sub, tombstone) => {
+      removed.push(main, sub, tombstone ? 1 : 0);
+      this.pending.drop(main, sub);
+    });
     const bytes = Buffer.alloc(8);
     bytes.writeBigUInt64BE(BigInt(rev));
-    this.meta.putSync(COMPACT_REV_KEY, bytes);
-    this.index.compact(rev, (main, sub, tombstone) => {
-      this.revKeys.set(main, sub);
-      this.revisions.removeSync(tombstone ? this.revKeys.tombstone : this.revKeys.plain);
-    });
+    this.pending.track(this.meta.put(COMPACT_REV_KEY, bytes));
+    for (let i = 0; i < removed.length; i += 3) {
+      this.revKeys.set(removed[i]!, removed[i + 1]!);
+      this.pending.track(this.revisions.remove(removed[i + 2] === 1 ? this.revKeys.tombstone : this.revKeys.plain));
+    }
     this.compactRev = rev;
   }
 }
@@ -174,8 +201,11 @@ export class WriteTxn implements WriteView {
     this.changes = 0;
   }
 
+  /** The write txn succeeded: its changes go to LMDB and the store's revision rises if there are any. */
   end(): void {
-    if (this.changes > 0) this.core.currentRev = this.rev + 1;
+    if (this.changes === 0) return;
+    this.core.issue(this.rev + 1, this.changes);
+    this.core.currentRev = this.rev + 1;
   }
 
   get firstRev(): number {

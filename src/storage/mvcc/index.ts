@@ -1,3 +1,3 @@
 // The MVCC storage engine: etcd's multi-version key-value store on LMDB. See store.ts.
 export * from './types.js';
-export { MvccStore, MvccBrokenError, MVCC_DB_NAMES } from './store.js';
+export { MvccStore, MvccBrokenError, MVCC_DB_NAMES, MVCC_UNCOMMITTED_LIMIT_BYTES } from './store.js';

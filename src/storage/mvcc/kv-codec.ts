@@ -59,58 +59,50 @@ function writeLease(buf: Buffer, pos: number, u: bigint): number {
 }
 
 /**
- * Encodes into one growing buffer it owns: a returned view is valid until the next encode
- * (lmdb-js copies a value during a synchronous put, so puts need no per-call allocation).
+ * mvccpb.KeyValue bytes for a put, in a buffer of their own: an asynchronous LMDB put reads the value
+ * on lmdb-js's write thread, after the call returns, and the write buffer keeps it for reads until then.
  */
-export class KvEncoder {
-  private buf = Buffer.allocUnsafeSlow(4096);
-
-  private reserve(size: number): Buffer {
-    if (size > this.buf.length) this.buf = Buffer.allocUnsafeSlow(Math.max(size, this.buf.length * 2));
-    return this.buf;
+export function encodePut(key: Buffer, createRevision: number, modRevision: number, version: number, value: Buffer, lease: bigint): Buffer {
+  const u = BigInt.asUintN(64, lease);
+  const size =
+    1 + varintSize(key.length) + key.length +
+    1 + varintSize(createRevision) +
+    1 + varintSize(modRevision) +
+    1 + varintSize(version) +
+    (value.length > 0 ? 1 + varintSize(value.length) + value.length : 0) +
+    (u !== 0n ? 1 + leaseSize(u) : 0);
+  const buf = Buffer.allocUnsafe(size); // pooled below 4 KiB; every byte is written below
+  let pos = 0;
+  buf[pos++] = TAG_KEY;
+  pos = writeVarint(buf, pos, key.length);
+  pos += key.copy(buf, pos);
+  buf[pos++] = TAG_CREATE;
+  pos = writeVarint(buf, pos, createRevision);
+  buf[pos++] = TAG_MOD;
+  pos = writeVarint(buf, pos, modRevision);
+  buf[pos++] = TAG_VERSION;
+  pos = writeVarint(buf, pos, version);
+  if (value.length > 0) {
+    buf[pos++] = TAG_VALUE;
+    pos = writeVarint(buf, pos, value.length);
+    pos += value.copy(buf, pos);
   }
-
-  put(key: Buffer, createRevision: number, modRevision: number, version: number, value: Buffer, lease: bigint): Buffer {
-    const u = BigInt.asUintN(64, lease);
-    const size =
-      1 + varintSize(key.length) + key.length +
-      1 + varintSize(createRevision) +
-      1 + varintSize(modRevision) +
-      1 + varintSize(version) +
-      (value.length > 0 ? 1 + varintSize(value.length) + value.length : 0) +
-      (u !== 0n ? 1 + leaseSize(u) : 0);
-    const buf = this.reserve(size);
-    let pos = 0;
-    buf[pos++] = TAG_KEY;
-    pos = writeVarint(buf, pos, key.length);
-    pos += key.copy(buf, pos);
-    buf[pos++] = TAG_CREATE;
-    pos = writeVarint(buf, pos, createRevision);
-    buf[pos++] = TAG_MOD;
-    pos = writeVarint(buf, pos, modRevision);
-    buf[pos++] = TAG_VERSION;
-    pos = writeVarint(buf, pos, version);
-    if (value.length > 0) {
-      buf[pos++] = TAG_VALUE;
-      pos = writeVarint(buf, pos, value.length);
-      pos += value.copy(buf, pos);
-    }
-    if (u !== 0n) {
-      buf[pos++] = TAG_LEASE;
-      pos = writeLease(buf, pos, u);
-    }
-    return buf.subarray(0, pos);
+  if (u !== 0n) {
+    buf[pos++] = TAG_LEASE;
+    pos = writeLease(buf, pos, u);
   }
+  if (pos !== size) throw new Error(`mvcc: KeyValue encoded to ${pos} bytes, sized ${size}`);
+  return buf;
+}
 
-  /** etcd's tombstone value: a KeyValue holding only the key (given as a latin1 string). */
-  tombstone(key: string): Buffer {
-    const buf = this.reserve(1 + varintSize(key.length) + key.length);
-    let pos = 0;
-    buf[pos++] = TAG_KEY;
-    pos = writeVarint(buf, pos, key.length);
-    pos += buf.write(key, pos, 'latin1');
-    return buf.subarray(0, pos);
-  }
+/** etcd's tombstone value: a KeyValue holding only the key (given as a latin1 string); a buffer of its own. */
+export function encodeTombstone(key: string): Buffer {
+  const buf = Buffer.allocUnsafe(1 + varintSize(key.length) + key.length);
+  let pos = 0;
+  buf[pos++] = TAG_KEY;
+  pos = writeVarint(buf, pos, key.length);
+  buf.write(key, pos, 'latin1');
+  return buf;
 }
 
 // Decoder position, module state: decoding is synchronous and never re-entered.

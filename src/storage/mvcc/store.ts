@@ -1,22 +1,30 @@
-// MvccStore: etcd's MVCC key-value store on an LMDB environment owned by the caller.
+// MvccStore: etcd's MVCC key-value store on an LMDB environment owned by the caller, with etcd's
+// buffered backend done by lmdb-js's asynchronous writes.
 //
-// Durability and atomicity belong to the caller: every write (put, deleteRange, txn, compact) must
-// run inside the caller's env.transactionSync(), so a batch of applied Raft entries and the member's
-// own metadata (applied index) commit together. Each write call is one etcd write txn: at most one
-// new revision.
+// Writes (put, deleteRange, txn, compact) run anywhere on the main thread, outside any LMDB
+// transaction. Each is one etcd write txn (at most one new revision): it updates the in-memory index
+// and the write buffer (write-buffer.ts) at once and, once it has succeeded, issues its LMDB writes
+// as lmdb-js asynchronous writes. lmdb-js commits every asynchronous write of one event turn in one
+// transaction on its write thread, so the caller's own asynchronous writes to other databases of the
+// environment in the same turn (the member's applied index) commit atomically with the store's, and
+// LMDB always holds a prefix of the event turns. Reads look in the write buffer before LMDB, so they
+// see every write at once.
 //
-// The in-memory index must match what LMDB holds, so the store fails loudly instead of diverging:
-// - a write that throws after it changed something leaves the store broken (every later call throws);
-// - if the LMDB transaction that held the store's writes did not commit (the caller's callback threw,
-//   or returned ABORT), the next call notices and the store is broken.
-// A broken store must be dropped and opened again (MvccStore.open rebuilds the index from LMDB).
+// The caller must not run store writes inside env.transactionSync, transaction, childTransaction or
+// batch callbacks: lmdb-js would not hand back the commit promise of the turn, and a transactionSync
+// splits the turn's transaction besides.
+//
+// The store fails loudly instead of diverging from LMDB:
+// - a write that throws after it changed the index leaves the store broken (it issued nothing to LMDB);
+// - an asynchronous LMDB write that fails (its transaction's promise rejects) leaves it broken.
+// A broken store throws MvccBrokenError from every call; drop it and open it again (MvccStore.open
+// rebuilds the index from what LMDB holds).
 import type { RootDatabase } from 'lmdb';
 import { Errors } from '../../main/errors.js';
 import { applyDeleteRange, applyPut, applyTxn } from './apply.js';
-import { CurrentView, MvccCore, WriteTxn, readCompactRev, type MetaDb, type RevisionDb } from './core.js';
+import { CurrentView, MvccCore, WriteTxn, type MetaDb, type RevisionDb } from './core.js';
 import { hashAll, hashByRev } from './hash.js';
 import { applyRange } from './range.js';
-import { revMain } from './revision.js';
 import type {
   DeleteRangeRequest,
   DeleteRangeResponse,
@@ -28,29 +36,34 @@ import type {
   TxnRequest,
   TxnResponse,
 } from './types.js';
+import type { WriteView } from './view.js';
 
 /** Sub-databases the store opens in the caller's environment (which needs maxDbs for them). */
 export const MVCC_DB_NAMES = { revisions: 'mvcc.key', meta: 'mvcc.meta' } as const;
+
+/**
+ * Bound on the bytes written but not yet committed (the write buffer). Past it, backpressure()
+ * asks the caller to wait for LMDB's write thread before writing more.
+ */
+export const MVCC_UNCOMMITTED_LIMIT_BYTES = 64 * 2 ** 20;
 
 export class MvccBrokenError extends Error {
   override readonly name = 'MvccBrokenError';
 }
 
 /**
- * lmdb-js keeps its open synchronous write transaction as an object on env.env.writeTxn (one object
- * per transaction, null outside any). It is not in lmdb-js's typings; if it ever went away, every
- * write would fail loudly with "must run inside env.transactionSync()".
+ * lmdb-js's RootDatabase.sync(callback) (missing from its typings): mdb_env_sync on a worker thread,
+ * which makes every committed transaction durable (a no-op if the last one already is).
  */
-function currentWriteTxn(env: RootDatabase): object | null {
-  return (env as unknown as { env: { writeTxn?: object | null } }).env.writeTxn ?? null;
+function syncToDisk(env: RootDatabase): Promise<void> {
+  const syncable = env as unknown as { sync(done: (error?: Error) => void): void };
+  return new Promise((resolve, reject) => syncable.sync((error) => (error === undefined || error === null ? resolve() : reject(error))));
 }
 
 export class MvccStore {
   private readonly current: CurrentView;
   private readonly tx: WriteTxn;
   private broken: MvccBrokenError | undefined;
-  /** The LMDB write transaction of the latest write, until it is seen committed. */
-  private unverifiedTxn: object | null = null;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -81,48 +94,32 @@ export class MvccStore {
     return this.core.compactRev;
   }
 
+  /** Bytes of values (and tombstones) written but not yet seen committed by LMDB. */
+  get uncommittedBytes(): number {
+    return this.core.pending.bytes;
+  }
+
   range(req: RangeRequest): RangeResponse {
     this.checkUsable();
     return applyRange(this.current, req);
   }
 
   put(req: PutRequest): PutResponse {
-    const tx = this.beginWrite();
-    try {
-      const resp = applyPut(tx, req);
-      tx.end();
-      return resp;
-    } catch (e) {
-      throw this.writeFailed(e);
-    }
+    return this.write(applyPut, req);
   }
 
   deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
-    const tx = this.beginWrite();
-    try {
-      const resp = applyDeleteRange(tx, req);
-      tx.end();
-      return resp;
-    } catch (e) {
-      throw this.writeFailed(e);
-    }
+    return this.write(applyDeleteRange, req);
   }
 
-  /** Runs a txn validated as etcd's API layer does (op count, no overlapping writes). */
+  /** Runs a txn validated as etcd's API layer does (op count, no overlapping writes); a read-only one writes nothing. */
   txn(req: TxnRequest): TxnResponse {
-    const tx = this.beginWrite();
-    try {
-      const resp = applyTxn(tx, req);
-      tx.end();
-      return resp;
-    } catch (e) {
-      throw this.writeFailed(e);
-    }
+    return this.write(applyTxn, req);
   }
 
-  /** Removes the history superseded at or before revision, at once, in the caller's transaction. */
+  /** Removes the history superseded at or before revision at once; LMDB removes it in this event turn's transaction. */
   compact(revision: number): void {
-    this.requireWriteTxn();
+    this.checkUsable();
     if (revision <= this.core.compactRev) throw Errors.compacted;
     if (revision > this.core.currentRev) throw Errors.futureRev;
     try {
@@ -132,9 +129,9 @@ export class MvccStore {
     }
   }
 
-  /** etcd's HashKV: hash of the history up to revision (0 = current). */
-  hashKV(revision: number): HashKVResult {
-    this.checkUsable();
+  /** etcd's HashKV: hash of the history up to revision (0 = current), once LMDB holds every write. */
+  async hashKV(revision: number): Promise<HashKVResult> {
+    await this.settled();
     const { currentRev, compactRev } = this.core;
     if (revision > 0 && revision <= compactRev) throw Errors.compacted;
     if (revision > currentRev) throw Errors.futureRev;
@@ -142,63 +139,82 @@ export class MvccStore {
     return { hash, compactRevision: compactRev, revision: currentRev };
   }
 
-  /** CRC-32C over every stored revision (etcd's Hash covers its whole backend; this covers the KV data). */
-  hash(): number {
-    this.checkUsable();
+  /**
+   * CRC-32C over every stored revision, once LMDB holds every write (etcd's Hash covers its whole
+   * backend; this covers the KV data).
+   */
+  async hash(): Promise<number> {
+    await this.settled();
     return hashAll(this.core);
   }
 
-  /** Bytes in use by the whole LMDB environment (etcd reports its whole backend's size). */
-  dbSizeBytes(): number {
+  /** Bytes in use by the whole LMDB environment once every write so far is committed (etcd reports its whole backend's size). */
+  async dbSizeBytes(): Promise<number> {
+    await this.committed();
     const stats = this.env.getStats() as { lastPageNumber: number; pageSize: number };
     return (stats.lastPageNumber + 1) * stats.pageSize;
   }
 
-  private requireWriteTxn(): void {
+  /**
+   * Resolves once every asynchronous write issued so far in the environment (the store's and the
+   * caller's) is committed and visible in LMDB; rejects with MvccBrokenError if a store write failed.
+   */
+  async committed(): Promise<void> {
     this.checkUsable();
-    const txn = currentWriteTxn(this.env);
-    if (txn === null) throw new Error('mvcc: writes must run inside env.transactionSync()');
-    this.unverifiedTxn = txn;
+    try {
+      // An empty batch is an asynchronous write: its promise resolves with the commit of this
+      // turn's transaction, after every earlier one. (env.committed is not that: once a later turn
+      // has begun it can resolve before the last transaction commits.)
+      await this.env.batch(() => undefined);
+    } finally {
+      this.checkUsable();
+    }
   }
 
-  private beginWrite(): WriteTxn {
-    this.requireWriteTxn();
-    this.tx.begin();
-    return this.tx;
+  /** As committed(), and durable on disk too. */
+  async flushed(): Promise<void> {
+    await this.committed();
+    await syncToDisk(this.env);
   }
 
-  /** A write threw: harmless before its first change (a request error), fatal after. */
-  private writeFailed(e: unknown): unknown {
-    return this.tx.changes > 0 ? this.breakWith(e) : e;
+  /**
+   * Undefined while fewer than MVCC_UNCOMMITTED_LIMIT_BYTES wait for LMDB's write thread; past
+   * that, a promise the caller must await before it writes more (writes never fail for it: an
+   * applied Raft entry must apply the same on every member).
+   */
+  backpressure(): Promise<void> | undefined {
+    return this.core.pending.bytes > MVCC_UNCOMMITTED_LIMIT_BYTES ? this.committed() : undefined;
+  }
+
+  private write<Req, Resp>(apply: (tx: WriteView, req: Req) => Resp, req: Req): Resp {
+    this.checkUsable();
+    const tx = this.tx;
+    tx.begin();
+    try {
+      const resp = apply(tx, req);
+      tx.end();
+      return resp;
+    } catch (e) {
+      // Harmless before the first change (a request error), fatal after.
+      throw tx.changes > 0 ? this.breakWith(e) : e;
+    }
+  }
+
+  /** Waits until LMDB holds every write of the store, so that reading LMDB alone sees them all. */
+  private async settled(): Promise<void> {
+    do {
+      await this.committed();
+    } while (!this.core.pending.idle);
   }
 
   private breakWith(cause: unknown): MvccBrokenError {
-    this.broken = new MvccBrokenError('mvcc: a write failed part way; reopen the store', { cause });
+    this.broken ??= new MvccBrokenError('mvcc: a write failed; reopen the store', { cause });
     return this.broken;
   }
 
   private checkUsable(): void {
     if (this.broken !== undefined) throw this.broken;
-    if (this.unverifiedTxn === null) return;
-    const txn = currentWriteTxn(this.env);
-    if (txn === this.unverifiedTxn) return;
-    // The transaction of our last write has ended (or a nested one returned to its parent).
-    this.verifyCommitted();
-    this.unverifiedTxn = txn;
-  }
-
-  /** Compares LMDB's state with ours: revisions and compaction written by an aborted transaction are missing. */
-  private verifyCommitted(): void {
-    let lastMain = 1;
-    for (const key of this.core.revisions.getKeys({ reverse: true, limit: 1 })) lastMain = revMain(key);
-    const compactRev = readCompactRev(this.core.meta);
-    if (compactRev !== this.core.compactRev || Math.max(lastMain, compactRev) !== this.core.currentRev) {
-      throw this.breakWith(
-        new Error(
-          `LMDB holds revision ${Math.max(lastMain, compactRev)} compacted at ${compactRev}, ` +
-            `the index ${this.core.currentRev} compacted at ${this.core.compactRev}: a transaction with store writes did not commit`,
-        ),
-      );
-    }
+    const failed = this.core.pending.failed;
+    if (failed !== undefined) throw this.breakWith(failed);
   }
 }

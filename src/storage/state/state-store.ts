@@ -1,6 +1,8 @@
 // The member's state machine on disk: one LMDB environment holding the MVCC store and, in the
-// same transactions, the applied Raft index and the cluster membership. Durability comes from
-// the WAL: after a crash, entries after the applied index are applied again.
+// same transactions, the applied Raft index and the cluster membership. All writes are lmdb-js
+// asynchronous writes: everything written in one event-loop turn commits as one transaction on
+// lmdb-js's write thread, so the applied index commits with the writes of the entries it covers.
+// Durability comes from the WAL: after a crash, entries after the applied index are applied again.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { pack, unpack } from '../msgpack.js';
 
@@ -25,10 +27,13 @@ export interface AppliedState {
 const APPLIED = 'applied';
 const MEMBERSHIP = 'membership';
 
+/** Values are read from LMDB once, at open; after that the latest written ones are kept here. */
 export class StateStore {
   private constructor(
     readonly env: RootDatabase,
     private readonly meta: Database<Buffer, string>,
+    private appliedNow: AppliedState,
+    private membershipNow: Membership | undefined,
   ) {}
 
   static open(path: string): StateStore {
@@ -36,34 +41,36 @@ export class StateStore {
     // database intact across crashes, and the WAL replays whatever the flush had not reached.
     const env = open({ path, overlappingSync: true, maxDbs: 16 });
     const meta = env.openDB<Buffer, string>({ name: 'member-meta', encoding: 'binary' });
-    return new StateStore(env, meta);
+    const applied = meta.get(APPLIED);
+    const membership = meta.get(MEMBERSHIP);
+    return new StateStore(
+      env,
+      meta,
+      applied === undefined ? { index: 0, term: 0 } : unpack<AppliedState>(applied),
+      membership === undefined ? undefined : unpack<Membership>(membership),
+    );
   }
 
   applied(): AppliedState {
-    const buf = this.meta.get(APPLIED);
-    return buf === undefined ? { index: 0, term: 0 } : unpack<AppliedState>(buf);
+    return this.appliedNow;
   }
 
-  /** Call inside env.transactionSync, with the writes of the entries it covers. */
+  /** In the same turn as the writes of the entries it covers. */
   setApplied(state: AppliedState): void {
-    this.meta.putSync(APPLIED, pack(state));
+    this.appliedNow = state;
+    void this.meta.put(APPLIED, pack(state));
   }
 
   membership(): Membership | undefined {
-    const buf = this.meta.get(MEMBERSHIP);
-    return buf === undefined ? undefined : unpack<Membership>(buf);
+    return this.membershipNow;
   }
 
-  /** Call inside env.transactionSync. */
   setMembership(m: Membership): void {
-    this.meta.putSync(MEMBERSHIP, pack(m));
+    this.membershipNow = m;
+    void this.meta.put(MEMBERSHIP, pack(m));
   }
 
-  /** Resolves once every commit so far is on disk (before the WAL may forget the entries behind it). */
-  flushed(): Promise<void> {
-    return Promise.resolve(this.env.flushed).then(() => undefined);
-  }
-
+  /** Close only once every write is committed (see StateMachine.close): lmdb-js must not have writes in flight. */
   close(): Promise<void> {
     return this.env.close();
   }

@@ -3,7 +3,7 @@
 import type { MessageCodec, Init } from '../proto/codec.js';
 import { slabWriter } from '../proto/codec.js';
 
-const PREFIX_BYTES = 5;
+export const PREFIX_BYTES = 5;
 
 export interface FrameSink {
   /** A whole message. `payload` is a view of the received data when it arrived in one piece. */
