@@ -7,7 +7,8 @@ export interface WalWriterData {
 }
 
 export type WalRequest =
-  | { type: 'write'; seq: number; write: WalWrite }
+  /** Writes to apply in order; the whole message is one sequence number. */
+  | { type: 'write'; seq: number; writes: WalWrite[] }
   | { type: 'close' };
 
 export type WalResponse =

@@ -30,7 +30,7 @@ function flush(): void {
 
 port.on('message', (msg: WalRequest) => {
   if (msg.type === 'write') {
-    pending.push(msg.write);
+    for (const w of msg.writes) pending.push(w);
     pendingSeq = msg.seq;
     if (!scheduled) {
       scheduled = true;

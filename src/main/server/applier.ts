@@ -10,7 +10,8 @@ import type { MvccStore } from '../../storage/mvcc/index.js';
 import type { Membership, MemberRecord } from '../../storage/state/state-store.js';
 import {
   decodeConfChange,
-  decodeInternalRequest,
+  decodeWriteRequest,
+  requestOrigin,
   type ConfChangeRequest,
   type WriteRequest,
 } from './internal-request.js';
@@ -41,6 +42,8 @@ export class Applier {
     private readonly memberId: bigint,
     private readonly sm: StateMachine,
     private readonly hooks: ApplyHooks,
+    /** This member's proposals still waiting, by id: their decoded request. */
+    private readonly localRequest: (id: number) => WriteRequest | undefined,
   ) {}
 
   /**
@@ -58,9 +61,11 @@ export class Applier {
         const outcome = this.confChange(cc);
         if (cc.origin === this.memberId) deliver(cc.id, outcome);
       } else if (entry.data.byteLength > 0) {
-        const req = decodeInternalRequest(entry.data);
-        const outcome = this.execute(req.request);
-        if (req.origin === this.memberId) deliver(req.id, outcome);
+        const { origin, id } = requestOrigin(entry.data);
+        const mine = origin === this.memberId;
+        const request = (mine ? this.localRequest(id) : undefined) ?? decodeWriteRequest(entry.data);
+        const outcome = this.execute(request);
+        if (mine) deliver(id, outcome);
       }
       // Per entry: should a later entry break the store, what LMDB commits stays consistent.
       state.setApplied({ index: entry.index, term: entry.term });

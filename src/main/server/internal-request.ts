@@ -4,7 +4,8 @@
 import type { ConfChangeType, NodeId } from '../raft/types.js';
 import type { DeleteRangeRequest, PutRequest, TxnRequest } from '../../storage/mvcc/index.js';
 import type { MemberRecord } from '../../storage/state/state-store.js';
-import { pack, unpack } from '../../storage/msgpack.js';
+import { RESERVE_START_SPACE } from 'msgpackr';
+import { pack, packr, unpack } from '../../storage/msgpack.js';
 
 export type WriteRequest =
   | { op: 'put'; put: PutRequest }
@@ -32,7 +33,24 @@ export interface ConfChangeRequest {
   member?: MemberRecord;
 }
 
-export const encodeInternalRequest = (r: InternalRequest): Buffer => pack(r);
-export const decodeInternalRequest = (data: Uint8Array): InternalRequest => unpack<InternalRequest>(data);
+/**
+ * Layout: origin (u64 BE) | id (f64 BE) | msgpack(request). The fixed header lets the proposer
+ * find its own request by id when the entry is applied, without decoding it again.
+ */
+const HEADER_BYTES = 16;
+
+export function encodeInternalRequest(r: InternalRequest): Buffer {
+  const buf = packr.pack(r.request, RESERVE_START_SPACE | HEADER_BYTES);
+  buf.writeBigUInt64BE(r.origin, 0);
+  buf.writeDoubleBE(r.id, 8);
+  return buf;
+}
+
+export function requestOrigin(data: Uint8Array): { origin: bigint; id: number } {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return { origin: view.getBigUint64(0), id: view.getFloat64(8) };
+}
+
+export const decodeWriteRequest = (data: Uint8Array): WriteRequest => unpack<WriteRequest>(data.subarray(HEADER_BYTES));
 export const encodeConfChange = (r: ConfChangeRequest): Buffer => pack(r);
 export const decodeConfChange = (data: Uint8Array): ConfChangeRequest => unpack<ConfChangeRequest>(data);

@@ -52,7 +52,7 @@ export interface MemberStatus {
 }
 
 export class Member {
-  private readonly proposals: ProposalWaiters<WriteResponse>;
+  private readonly proposals: ProposalWaiters<WriteResponse, WriteRequest | undefined>;
   private readonly reads: AppliedWaiters;
   private sweeper: NodeJS.Timeout | undefined;
   private publisher: NodeJS.Timeout | undefined;
@@ -141,10 +141,15 @@ export class Member {
       log,
       membership: () => m.membershipNow,
     });
-    const applier = new Applier(self.id, sm, {
-      onConfChange: (cc, next) => m.onConfChange(cc, next),
-      onMembership: (next) => m.onMembership(next),
-    });
+    const applier = new Applier(
+      self.id,
+      sm,
+      {
+        onConfChange: (cc, next) => m.onConfChange(cc, next),
+        onMembership: (next) => m.onMembership(next),
+      },
+      (id) => m.proposals.payload(id),
+    );
     const loop = new RaftLoop(
       raft,
       wal,
@@ -214,7 +219,7 @@ export class Member {
   /** Proposes a write through Raft and resolves with its result once applied here. */
   write(request: WriteRequest): Promise<WriteResponse> {
     if (this.closed) return Promise.reject(Errors.stopped);
-    const { id, done } = this.proposals.register();
+    const { id, done } = this.proposals.register(request);
     const data = encodeInternalRequest({ origin: this.id, id, request });
     if (data.length > this.config.maxRequestBytes) {
       this.proposals.reject(id, Errors.requestTooLarge);
@@ -227,7 +232,7 @@ export class Member {
   /** Proposes a membership change and resolves with the membership once it is applied here. */
   changeMembership(type: ConfChangeType, nodeId: NodeId, member?: MemberRecord): Promise<MemberRecord[]> {
     if (this.closed) return Promise.reject(Errors.stopped);
-    const { id, done } = this.proposals.register();
+    const { id, done } = this.proposals.register(undefined);
     const change: ConfChangeRequest = { origin: this.id, id, type, nodeId, ...(member ? { member } : {}) };
     try {
       this.loop.proposeConfChange(encodeConfChange(change));

@@ -4,23 +4,32 @@ import type { GrpcError } from '../errors.js';
 
 interface Waiter<T> {
   deadline: number;
+  payload: unknown;
   resolve: (value: T) => void;
   reject: (err: GrpcError) => void;
 }
 
-/** Waiters keyed by proposal id, in the order they were registered (so deadlines are ordered too). */
-export class ProposalWaiters<T> {
+/**
+ * Waiters keyed by proposal id, in the order they were registered (so deadlines are ordered
+ * too), each with what it proposed.
+ */
+export class ProposalWaiters<T, P> {
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter<T>>();
 
   constructor(private readonly timeoutMs: number) {}
 
-  register(): { id: number; done: Promise<T> } {
+  register(payload: P): { id: number; done: Promise<T> } {
     const id = this.nextId++;
     const done = new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { deadline: Date.now() + this.timeoutMs, resolve, reject });
+      this.waiting.set(id, { deadline: Date.now() + this.timeoutMs, payload, resolve, reject });
     });
     return { id, done };
+  }
+
+  /** What waiter `id` proposed, while it waits. */
+  payload(id: number): P | undefined {
+    return this.waiting.get(id)?.payload as P | undefined;
   }
 
   resolve(id: number, value: T): void {

@@ -13,6 +13,7 @@ export interface WalStats {
 export class WalClient {
   private readonly worker: Worker;
   private seq = 0;
+  private outgoing: WalWrite[] = [];
   private readonly waiting: { seq: number; done: () => void }[] = [];
   private closed: (() => void) | undefined;
 
@@ -27,21 +28,34 @@ export class WalClient {
     this.worker.on('error', (err) => this.onFatal(err));
   }
 
-  /** Queues a write; `durable` runs once it (and everything before it) is fsynced. */
+  /**
+   * Queues a write; `durable` runs once it (and everything before it) is fsynced. Writes queued
+   * in one synchronous stretch travel to the writer thread as one message.
+   */
   write(write: WalWrite, durable: () => void): void {
+    this.outgoing.push(write);
+    this.waiting.push({ seq: this.seq + 1, done: durable });
+    if (this.outgoing.length === 1) queueMicrotask(() => this.post());
+  }
+
+  private post(): void {
+    const writes = this.outgoing;
+    this.outgoing = [];
     const seq = ++this.seq;
-    this.waiting.push({ seq, done: durable });
-    const req: WalRequest = { type: 'write', seq, write };
-    const batch = write.batch;
-    // Transfer (not copy) a batch that owns its whole buffer, as encodeBatch's do.
-    const transfer =
-      batch !== undefined && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength
-        ? [batch.buffer as ArrayBuffer]
-        : [];
+    const transfer: ArrayBuffer[] = [];
+    for (const w of writes) {
+      const batch = w.batch;
+      // Transfer (not copy) a batch that owns its whole buffer, as encodeBatch's do.
+      if (batch !== undefined && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength) {
+        transfer.push(batch.buffer as ArrayBuffer);
+      }
+    }
+    const req: WalRequest = { type: 'write', seq, writes };
     this.worker.postMessage(req, transfer);
   }
 
   close(): Promise<void> {
+    if (this.outgoing.length > 0) this.post();
     return new Promise((resolve) => {
       this.closed = resolve;
       const req: WalRequest = { type: 'close' };
