@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { decode, encode } from '../../src/main/api/proto/codec.js';
 import { KVService } from '../../src/main/api/grpc/etcd-services.js';
 import { encodeFrame } from '../../src/main/api/grpc/framing.js';
-import { GrpcChannel, grpcMethod, type GrpcMethod } from '../../src/main/bench/grpc-client.js';
+import { GrpcChannel, grpcMethod, type GrpcMethod } from '../../src/main/api/grpc/client.js';
 
 type Call = () => Promise<unknown>;
 

@@ -14,14 +14,22 @@ test('grant: minimum and maximum TTL, duplicates and id 0 refused with etcd erro
   assert.throws(() => l.grant(0n, 5, 0), (e) => e === Errors.leaseNotFound);
 });
 
-test('revoke returns the attached keys; detached keys are not returned', () => {
+test('revoke removes the lease; a second revoke is etcd\'s lease-not-found', () => {
   const l = new Lessor(2);
   l.grant(7n, 10, 0);
-  l.attach(7n, 'a');
-  l.attach(7n, 'b');
-  l.detach(7n, 'a');
-  assert.deepEqual(l.revoke(7n), ['b']);
+  assert.equal(l.grantedTtl(7n), 10);
+  l.revoke(7n);
+  assert.equal(l.has(7n), false);
   assert.throws(() => l.revoke(7n), (e) => e === Errors.leaseNotFound);
+});
+
+test('restore replaces the table; a leader gives restored leases their full TTL', () => {
+  const l = new Lessor(2);
+  l.grant(1n, 5, 0);
+  l.promote(0, 0);
+  l.restore(new Map([[2n, 30]]), 1000);
+  assert.equal(l.has(1n), false);
+  assert.equal(l.remaining(2n, 1000), 30);
 });
 
 test('only the leader expires leases; renew pushes expiry; promote extends every lease', () => {
@@ -30,6 +38,7 @@ test('only the leader expires leases; renew pushes expiry; promote extends every
   assert.deepEqual(l.expired(1e9, 10), [], 'a follower never expires');
   l.promote(1000, 2000);
   assert.equal(l.remaining(1n, 1000), 7);
+  assert.equal(l.remaining(1n, 1001), 6, 'whole seconds, truncated');
   assert.deepEqual(l.expired(7999, 10), []);
   assert.deepEqual(l.expired(8000, 10), [1n]);
   assert.equal(l.renew(1n, 8000), 5);

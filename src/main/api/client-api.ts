@@ -2,10 +2,11 @@
 import type { MemberConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Member } from '../server/member.js';
-import { ClusterService, GrpcServer, KVService, MaintenanceService } from './grpc/index.js';
+import { ClusterService, GrpcServer, KVService, LeaseService, MaintenanceService } from './grpc/index.js';
 import { httpEndpoints } from './http/endpoints.js';
 import { clusterHandlers } from './services/cluster.js';
 import { kvHandlers } from './services/kv.js';
+import { leaseHandlers } from './services/lease.js';
 import { maintenanceHandlers } from './services/maintenance.js';
 
 /** etcd lets a gRPC message exceed --max-request-bytes by this much (framing and envelope). */
@@ -26,6 +27,7 @@ export async function startClientApi(member: Member, config: MemberConfig, log: 
     server.addService(KVService, kvHandlers(member));
     server.addService(MaintenanceService, maintenanceHandlers(member));
     server.addService(ClusterService, clusterHandlers(member));
+    server.addService(LeaseService, leaseHandlers(member));
     // Go binds "localhost" to IPv4 loopback; so do we, whatever the resolver prefers.
     const host = hostname === 'localhost' ? '127.0.0.1' : hostname.replace(/^\[|\]$/g, '');
     await server.listen(host, Number(port));

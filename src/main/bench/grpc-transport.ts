@@ -5,7 +5,7 @@ import { KVService, LeaseService, WatchService } from '../api/grpc/etcd-services
 import { GrpcCode, GrpcError } from '../errors.js';
 import type { Endpoint } from './flags.js';
 import { encodeFrame } from '../api/grpc/framing.js';
-import { grpcMethod, GrpcChannel } from './grpc-client.js';
+import { grpcMethod, GrpcChannel } from '../api/grpc/client.js';
 import type { ClientTransport, EtcdConnection, KeepAliveStream, WatchListener, WatchStream } from './transport.js';
 
 const PUT = grpcMethod(KVService, 'Put');

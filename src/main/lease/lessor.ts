@@ -1,5 +1,6 @@
-// Leases, as etcd's lessor keeps them. The lease table and which keys each lease holds are
-// replicated state, changed only by applied Raft entries (grant, revoke, puts and deletes).
+// Leases, as etcd's lessor keeps them. The lease table is replicated state, changed only by
+// applied Raft entries (grant, revoke); which keys a lease holds is what the MVCC store says
+// (each KeyValue carries its lease).
 // Expiry times are the leader's alone: a leader renews, notices expiry and proposes the revoke;
 // a newly elected leader first extends every lease (etcd's Promote), so a failover never expires
 // a lease early. Time is passed in, so the lessor itself is deterministic.
@@ -10,16 +11,8 @@ export const MAX_LEASE_TTL = 9_000_000_000;
 
 interface Lease {
   ttl: number;
-  /** Keys attached (latin1 strings of the key bytes). */
-  keys: Set<string>;
   /** Leader only: when it expires (ms); Infinity on followers. */
   expiresAt: number;
-}
-
-export interface LeaseView {
-  id: bigint;
-  ttl: number;
-  keys: string[];
 }
 
 export class Lessor {
@@ -49,34 +42,24 @@ export class Lessor {
     if (ttl > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge;
     if (this.leases.has(id)) throw Errors.leaseExist;
     const given = Math.max(ttl, this.minTtl);
-    this.leases.set(id, { ttl: given, keys: new Set(), expiresAt: this.primary ? now + given * 1000 : Infinity });
+    this.leases.set(id, { ttl: given, expiresAt: this.primary ? now + given * 1000 : Infinity });
     return given;
   }
 
-  /** Restores a lease from disk at start (keys are attached afterwards from the store). */
-  restore(id: bigint, ttl: number): void {
-    this.leases.set(id, { ttl, keys: new Set(), expiresAt: Infinity });
+  /** Replaces the table with leases read from disk (at start, or after installing a snapshot). */
+  restore(leases: Map<bigint, number>, now: number): void {
+    this.leases.clear();
+    for (const [id, ttl] of leases) this.leases.set(id, { ttl, expiresAt: this.primary ? now + ttl * 1000 : Infinity });
   }
 
-  /** Applied: removes the lease; returns the keys to delete with it. */
-  revoke(id: bigint): string[] {
-    const lease = this.leases.get(id);
-    if (lease === undefined) throw Errors.leaseNotFound;
-    this.leases.delete(id);
-    return [...lease.keys];
+  /** Applied: removes the lease (the caller deletes its keys in the same revision). */
+  revoke(id: bigint): void {
+    if (!this.leases.delete(id)) throw Errors.leaseNotFound;
   }
 
-  attach(id: bigint, key: string): void {
-    this.leases.get(id)?.keys.add(key);
-  }
-
-  detach(id: bigint, key: string): void {
-    this.leases.get(id)?.keys.delete(key);
-  }
-
-  view(id: bigint): LeaseView | undefined {
-    const lease = this.leases.get(id);
-    return lease === undefined ? undefined : { id, ttl: lease.ttl, keys: [...lease.keys] };
+  /** The TTL the lease was granted with, or undefined. */
+  grantedTtl(id: bigint): number | undefined {
+    return this.leases.get(id)?.ttl;
   }
 
   // ---- leader timing ----
@@ -104,12 +87,12 @@ export class Lessor {
     return lease.ttl;
   }
 
-  /** Leader: seconds left (rounded up as etcd reports them), or -1 if unknown. */
+  /** Leader: whole seconds left (truncated, as etcd reports them), or -1 if unknown. */
   remaining(id: bigint, now: number): number {
     const lease = this.leases.get(id);
     if (lease === undefined) return -1;
     if (!this.primary) return lease.ttl;
-    return Math.max(0, Math.ceil((lease.expiresAt - now) / 1000));
+    return Math.max(0, Math.floor((lease.expiresAt - now) / 1000));
   }
 
   /** Leader: leases past their expiry, at most `limit` (revokes are rate-limited, as in etcd). */

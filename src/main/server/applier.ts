@@ -3,10 +3,11 @@
 // Entries at or below the stored applied index are skipped (they are already in the state, e.g.
 // after installing a snapshot newer than the Raft snapshot it came with). Results go to the
 // proposals of this member that wait for them.
-import { GrpcError, toGrpcError } from '../errors.js';
+import { Errors, GrpcError, toGrpcError } from '../errors.js';
+import type { Lessor } from '../lease/lessor.js';
 import type { Entry } from '../raft/types.js';
 import { ConfChangeType, EntryType } from '../raft/types.js';
-import type { MvccStore } from '../../storage/mvcc/index.js';
+import type { MvccStore, TxnRequest } from '../../storage/mvcc/index.js';
 import type { Membership, MemberRecord } from '../../storage/state/state-store.js';
 import {
   decodeConfChange,
@@ -23,6 +24,8 @@ export type WriteResponse = { revision: number } & (
   | { op: 'txn'; txn: ReturnType<MvccStore['txn']> }
   | { op: 'compact' }
   | { op: 'membership'; members: MemberRecord[] }
+  | { op: 'leaseGrant'; id: bigint; ttl: number }
+  | { op: 'leaseRevoke' }
 );
 
 export type ApplyOutcome = { ok: true; response: WriteResponse } | { ok: false; error: GrpcError };
@@ -37,10 +40,17 @@ export interface ApplyHooks {
   onMembership(membership: Membership): void;
 }
 
+/** The keys a lease holds now: every current key whose KeyValue carries it. */
+export function keysOfLease(mvcc: MvccStore, id: bigint): Buffer[] {
+  const all = mvcc.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), keysOnly: true });
+  return all.kvs.filter((kv) => kv.lease === id).map((kv) => kv.key);
+}
+
 export class Applier {
   constructor(
     private readonly memberId: bigint,
     private readonly sm: StateMachine,
+    private readonly lessor: Lessor,
     private readonly hooks: ApplyHooks,
     /** This member's proposals still waiting, by id: their decoded request. */
     private readonly localRequest: (id: number) => WriteRequest | undefined,
@@ -89,6 +99,7 @@ export class Applier {
     const mvcc = this.sm.mvcc;
     switch (req.op) {
       case 'put': {
+        this.checkLease(req.put.lease);
         const put = mvcc.put(req.put);
         return { op: 'put', put, revision: mvcc.currentRevision };
       }
@@ -97,6 +108,7 @@ export class Applier {
         return { op: 'deleteRange', deleteRange, revision: mvcc.currentRevision };
       }
       case 'txn': {
+        this.checkTxnLeases(req.txn);
         const txn = mvcc.txn(req.txn);
         return { op: 'txn', txn, revision: mvcc.currentRevision };
       }
@@ -107,6 +119,32 @@ export class Applier {
         return this.updateMember(req.memberId, (m) => ({ ...m, name: req.name, clientUrls: req.clientUrls }));
       case 'memberPeerUrls':
         return this.updateMember(req.memberId, (m) => ({ ...m, peerUrls: req.peerUrls }));
+      case 'leaseGrant': {
+        const ttl = this.lessor.grant(req.id, req.ttl, Date.now());
+        this.sm.state.putLease(req.id, ttl);
+        return { op: 'leaseGrant', id: req.id, ttl, revision: mvcc.currentRevision };
+      }
+      case 'leaseRevoke': {
+        this.lessor.revoke(req.id);
+        this.sm.state.removeLease(req.id);
+        // All of the lease's keys go in one revision, as etcd deletes them in one write txn.
+        const keys = keysOfLease(mvcc, req.id);
+        if (keys.length > 0) mvcc.txn({ compare: [], success: keys.map((key) => ({ deleteRange: { key } })), failure: [] });
+        return { op: 'leaseRevoke', revision: mvcc.currentRevision };
+      }
+    }
+  }
+
+  /** etcd refuses a put with a lease that does not exist (requested lease not found). */
+  private checkLease(lease: bigint | undefined): void {
+    if (lease !== undefined && lease !== 0n && !this.lessor.has(lease)) throw Errors.leaseNotFound;
+  }
+
+  /** Every put of both branches (etcd checks only the branch taken; a stricter check is safe). */
+  private checkTxnLeases(txn: TxnRequest): void {
+    for (const op of [...txn.success, ...txn.failure]) {
+      if ('put' in op) this.checkLease(op.put.lease);
+      else if ('txn' in op) this.checkTxnLeases(op.txn);
     }
   }
 

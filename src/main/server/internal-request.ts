@@ -14,7 +14,10 @@ export type WriteRequest =
   | { op: 'compact'; revision: number }
   /** A member announces its name and client URLs once it serves (etcd's "publish"). */
   | { op: 'memberAttributes'; memberId: NodeId; name: string; clientUrls: string[] }
-  | { op: 'memberPeerUrls'; memberId: NodeId; peerUrls: string[] };
+  | { op: 'memberPeerUrls'; memberId: NodeId; peerUrls: string[] }
+  | { op: 'leaseGrant'; id: bigint; ttl: number }
+  /** Explicit, or the leader's when the lease expired. */
+  | { op: 'leaseRevoke'; id: bigint };
 
 export interface InternalRequest {
   /** The member whose client waits for the result. */

@@ -17,7 +17,9 @@ import type { MvccStore, RangeRequest, RangeResponse, TxnRequest, TxnResponse } 
 import type { Membership, MemberRecord } from '../../storage/state/state-store.js';
 import { WalStore } from '../../storage/wal/wal-store.js';
 import { TSETCD_VERSION } from '../version.js';
-import { Applier, type ApplyOutcome, type WriteResponse } from './applier.js';
+import { LeaseForwarder } from '../lease/forwarder.js';
+import { Lessor, minLeaseTtl } from '../lease/lessor.js';
+import { Applier, keysOfLease, type ApplyOutcome, type WriteResponse } from './applier.js';
 import { clusterId, idHex, memberId } from './ids.js';
 import {
   encodeConfChange,
@@ -34,6 +36,9 @@ import { WalClient } from './wal-client.js';
 const MAX_SIZE_PER_MESSAGE = 1024 * 1024;
 const MAX_INFLIGHT_MESSAGES = 512;
 const MAX_UNCOMMITTED_BYTES = 256 * 1024 * 1024;
+/** The leader looks for expired leases this often and revokes at most this many per look (etcd: 1000/s). */
+const LEASE_CHECK_MS = 500;
+const LEASE_REVOKES_PER_CHECK = 500;
 
 export interface ResponseHeaderFields {
   clusterId: bigint;
@@ -57,6 +62,12 @@ export class Member {
   private sweeper: NodeJS.Timeout | undefined;
   private publisher: NodeJS.Timeout | undefined;
   private leaderChanges = 0;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  /** Leases whose expiry revoke is in flight, so it is proposed once. */
+  private readonly revoking = new Set<bigint>();
+  private readonly leaseForwarder = new LeaseForwarder();
+  /** Lease ids generated here: etcd's request-id layout (member id bits, time, counter). */
+  private leaseIdCounter = 0;
   private lastLeader: NodeId = NONE;
   /** When this member last lost its leader: a proposal timing out soon after blames the failure. */
   private leaderLostAt = 0;
@@ -78,6 +89,7 @@ export class Member {
     private readonly layout: DataDirLayout,
     private readonly sm: StateMachine,
     private readonly wal: WalClient,
+    private readonly lessor: Lessor,
     private readonly log: Logger,
   ) {
     // etcd's request timeout: 5 s plus two election timeouts.
@@ -125,9 +137,11 @@ export class Member {
       conf: confStateOf(membership),
     });
 
+    const lessor = new Lessor(minLeaseTtl(config.electionTimeoutMs));
+    lessor.restore(sm.state.leases(), Date.now());
     let member: Member | undefined;
     const wal = new WalClient(layout.walDir, (err) => member?.fatal(err));
-    const m = new Member(config, self.id, layout, sm, wal, log);
+    const m = new Member(config, self.id, layout, sm, wal, lessor, log);
     member = m;
     const transport = new PeerTransport({
       selfId: self.id,
@@ -144,6 +158,7 @@ export class Member {
     const applier = new Applier(
       self.id,
       sm,
+      lessor,
       {
         onConfChange: (cc, next) => m.onConfChange(cc, next),
         onMembership: (next) => m.onMembership(next),
@@ -276,6 +291,77 @@ export class Member {
     await this.reads.wait(index, this.loop.applied);
   }
 
+  /** Grants a lease (generating a positive id when 0), through Raft. */
+  async leaseGrant(id: bigint, ttl: number): Promise<{ id: bigint; ttl: number }> {
+    const leaseId = id !== 0n ? id : this.nextLeaseId();
+    const res = await this.write({ op: 'leaseGrant', id: leaseId, ttl });
+    if (res.op !== 'leaseGrant') throw new Error('lease grant answered with ' + res.op);
+    return { id: res.id, ttl: res.ttl };
+  }
+
+  async leaseRevoke(id: bigint): Promise<number> {
+    const res = await this.write({ op: 'leaseRevoke', id });
+    return res.revision;
+  }
+
+  /** A keepalive: the leader renews; a follower asks the leader. Resolves with the TTL, 0 if the lease is gone. */
+  async leaseRenew(id: bigint): Promise<number> {
+    if (this.isLeader) {
+      try {
+        return this.lessor.renew(id, Date.now());
+      } catch {
+        return 0;
+      }
+    }
+    return this.leaseForwarder.keepAlive(this.leaderClientUrl(), id);
+  }
+
+  /** Remaining and granted TTL (leader's view), and the keys if asked; TTL -1 for an unknown lease. */
+  async leaseTimeToLive(id: bigint, keys: boolean): Promise<{ ttl: number; grantedTtl: number; keys: Buffer[] }> {
+    if (!this.isLeader) {
+      const r = await this.leaseForwarder.timeToLive(this.leaderClientUrl(), id, keys);
+      return { ttl: r.TTL, grantedTtl: r.grantedTTL, keys: r.keys };
+    }
+    const granted = this.lessor.grantedTtl(id);
+    if (granted === undefined) return { ttl: -1, grantedTtl: 0, keys: [] };
+    return {
+      ttl: this.lessor.remaining(id, Date.now()),
+      grantedTtl: granted,
+      keys: keys ? keysOfLease(this.sm.mvcc, id) : [],
+    };
+  }
+
+  leases(): bigint[] {
+    return this.lessor.ids();
+  }
+
+  private leaderClientUrl(): string {
+    const leader = this.membershipNow.members.find((m) => m.id === this.loop.leader);
+    const url = leader?.clientUrls[0];
+    if (url === undefined) throw Errors.noLeader;
+    return url;
+  }
+
+  /** etcd's idutil layout: low 16 bits of the member id, 40 bits of milliseconds, 8-bit counter; positive. */
+  private nextLeaseId(): bigint {
+    const counter = BigInt(this.leaseIdCounter++ & 0xff);
+    const ms = BigInt(Date.now()) & 0xff_ffff_ffffn;
+    const id = (((this.id & 0xffffn) << 48n) | (ms << 8n) | counter) & ((1n << 63n) - 1n);
+    return id === 0n ? 1n : id;
+  }
+
+  /** Leader: propose the revoke of every expired lease (once each), as etcd's lessor does. */
+  private revokeExpiredLeases(): void {
+    if (!this.lessor.isPrimary) return;
+    for (const id of this.lessor.expired(Date.now(), LEASE_REVOKES_PER_CHECK)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.write({ op: 'leaseRevoke', id })
+        .catch(() => undefined)
+        .finally(() => this.revoking.delete(id));
+    }
+  }
+
   async status(): Promise<MemberStatus> {
     const st = this.loop.status();
     const self = this.membershipNow.members.find((m) => m.id === this.id);
@@ -301,6 +387,8 @@ export class Member {
     this.closed = true;
     clearInterval(this.sweeper);
     clearInterval(this.publisher);
+    clearInterval(this.leaseTimer);
+    this.leaseForwarder.close();
     this.loop.stop();
     this.proposals.failAll(Errors.stopped);
     this.reads.failAll(Errors.stopped);
@@ -319,6 +407,8 @@ export class Member {
       this.reads.expire(now, Errors.timeout);
     }, 100);
     this.sweeper.unref();
+    this.leaseTimer = setInterval(() => this.revokeExpiredLeases(), LEASE_CHECK_MS);
+    this.leaseTimer.unref();
     this.publishAttributes();
   }
 
@@ -385,6 +475,9 @@ export class Member {
 
   private onSoftState(s: SoftState): void {
     if (s.leader !== NONE && s.leader !== this.lastLeader) this.leaderChanges++;
+    // Only the leader times leases; a new one first extends them all (no early expiry on failover).
+    if (s.role === Role.Leader && !this.lessor.isPrimary) this.lessor.promote(Date.now(), this.config.electionTimeoutMs);
+    else if (s.role !== Role.Leader && this.lessor.isPrimary) this.lessor.demote();
     if (s.leader === NONE && this.lastLeader !== NONE) this.leaderLostAt = Date.now();
     this.lastLeader = s.leader;
     this.log.info(
@@ -426,6 +519,7 @@ export class Member {
     this.receivedSnapshots.clear();
     await this.sm.replaceWith(file);
     this.onMembership(this.sm.membership());
+    this.lessor.restore(this.sm.state.leases(), Date.now());
   }
 
   private fatal(err: Error): void {

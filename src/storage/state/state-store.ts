@@ -34,6 +34,7 @@ export class StateStore {
     private readonly meta: Database<Buffer, string>,
     private appliedNow: AppliedState,
     private membershipNow: Membership | undefined,
+    private readonly leaseDb: Database<Buffer, Buffer>,
   ) {}
 
   static open(path: string): StateStore {
@@ -41,6 +42,7 @@ export class StateStore {
     // database intact across crashes, and the WAL replays whatever the flush had not reached.
     const env = open({ path, overlappingSync: true, maxDbs: 16 });
     const meta = env.openDB<Buffer, string>({ name: 'member-meta', encoding: 'binary' });
+    const leaseDb = env.openDB<Buffer, Buffer>({ name: 'leases', encoding: 'binary', keyEncoding: 'binary' });
     const applied = meta.get(APPLIED);
     const membership = meta.get(MEMBERSHIP);
     return new StateStore(
@@ -48,7 +50,29 @@ export class StateStore {
       meta,
       applied === undefined ? { index: 0, term: 0 } : unpack<AppliedState>(applied),
       membership === undefined ? undefined : unpack<Membership>(membership),
+      leaseDb,
     );
+  }
+
+  /** Every granted lease and its TTL (seconds), as LMDB holds them: read at start only. */
+  leases(): Map<bigint, number> {
+    const out = new Map<bigint, number>();
+    for (const { key, value } of this.leaseDb.getRange()) out.set(key.readBigUInt64BE(0), value.readDoubleBE(0));
+    return out;
+  }
+
+  putLease(id: bigint, ttl: number): void {
+    const key = Buffer.alloc(8);
+    key.writeBigUInt64BE(id);
+    const value = Buffer.alloc(8);
+    value.writeDoubleBE(ttl);
+    void this.leaseDb.put(key, value);
+  }
+
+  removeLease(id: bigint): void {
+    const key = Buffer.alloc(8);
+    key.writeBigUInt64BE(id);
+    void this.leaseDb.remove(key);
   }
 
   applied(): AppliedState {

@@ -2,14 +2,14 @@
 // streams, the 5-byte length-prefixed framing, and grpc-status/grpc-message → GrpcError.
 // Messages are encoded with the project's codecs straight into the shared slab (no copies).
 //
-// Chosen over @grpc/grpc-js for the load generator because it costs less CPU per call on the
-// same machine as the server (measured with test/bench-tool/grpc-client-comparison.ts).
-// No compression, TLS, deadlines or retries: a benchmark wants each call's raw outcome.
+// Used by the load generator (chosen over @grpc/grpc-js: less CPU per call on the same machine as
+// the server, measured with test/bench-tool/grpc-client-comparison.ts) and by a follower that
+// forwards lease keepalives to the leader. No compression, TLS, deadlines or retries.
 
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import type { MessageCodec } from '../api/proto/codec.js';
-import { PREFIX_BYTES } from '../api/grpc/framing.js';
-import { GrpcCode, GrpcError } from '../errors.js';
+import type { MessageCodec } from '../proto/codec.js';
+import { PREFIX_BYTES } from './framing.js';
+import { GrpcCode, GrpcError } from '../../errors.js';
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 2000;
