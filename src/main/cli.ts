@@ -7,6 +7,7 @@ import { startClientApi } from './api/client-api.js';
 import { Member } from './server/member.js';
 import { idHex } from './server/ids.js';
 import { DataDirError } from '../storage/data-dir.js';
+import { startCpuProfile } from './profiler.js';
 import { ETCD_API_VERSION, TSETCD_VERSION } from './version.js';
 
 function usageError(message: string): never {
@@ -43,6 +44,7 @@ async function run(): Promise<void> {
   for (const key of unrecognizedEnv) log.warn({ variable: key }, 'unrecognized environment variable');
   log.info({ version: TSETCD_VERSION, dataDir: config.dataDir, node: process.version }, 'starting tsetcd member');
 
+  const stopProfile = await startCpuProfile(process.env.TSETCD_CPU_PROFILE);
   let member: Member;
   try {
     member = await Member.start(config, log);
@@ -69,6 +71,7 @@ async function run(): Promise<void> {
     void api
       .close()
       .then(() => member.close())
+      .then(() => stopProfile?.())
       .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
