@@ -6,7 +6,15 @@ import path from 'node:path';
 import { MvccStore } from '../../storage/mvcc/index.js';
 import { StateStore, type Membership } from '../../storage/state/state-store.js';
 
+/** Told when the MVCC store is about to be replaced (a snapshot from the leader), and when the new one is open. */
+export interface StoreObserver {
+  storeClosing(): void;
+  storeOpened(store: MvccStore): void;
+}
+
 export class StateMachine {
+  private observer: StoreObserver | undefined;
+
   private constructor(
     private readonly dir: string,
     private store: StateStore,
@@ -24,6 +32,10 @@ export class StateMachine {
 
   get mvcc(): MvccStore {
     return this.kv;
+  }
+
+  observeStore(observer: StoreObserver): void {
+    this.observer = observer;
   }
 
   membership(): Membership {
@@ -48,6 +60,7 @@ export class StateMachine {
    * Synchronous callers must not touch `state`/`mvcc` until this resolves.
    */
   async replaceWith(file: string): Promise<void> {
+    this.observer?.storeClosing();
     await this.close();
     const target = path.join(this.dir, 'data.mdb');
     fs.renameSync(file, target);
@@ -57,6 +70,7 @@ export class StateMachine {
     fs.closeSync(dirFd);
     this.store = StateStore.open(this.dir);
     this.kv = MvccStore.open(this.store.env);
+    this.observer?.storeOpened(this.kv);
   }
 
   /** Waits for every write to commit first: lmdb-js must not close with writes in flight. */

@@ -22,9 +22,13 @@
 import type { RootDatabase } from 'lmdb';
 import { Errors } from '../../main/errors.js';
 import { applyDeleteRange, applyPut, applyTxn } from './apply.js';
+import { changeOf } from './change-feed.js';
 import { CurrentView, MvccCore, WriteTxn, type MetaDb, type RevisionDb } from './core.js';
+import { toIndexRange, type ChangeListener, type HistoryBatch, type HistoryLimits, type KeyRange } from './events.js';
 import { hashAll, hashByRev } from './hash.js';
+import { prevKvOf, scanHistory } from './history.js';
 import { applyRange } from './range.js';
+import { indexKey } from './tree-index.js';
 import type {
   DeleteRangeRequest,
   DeleteRangeResponse,
@@ -64,6 +68,7 @@ export class MvccStore {
   private readonly current: CurrentView;
   private readonly tx: WriteTxn;
   private broken: MvccBrokenError | undefined;
+  private listener: ChangeListener | undefined;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -129,6 +134,27 @@ export class MvccStore {
     }
   }
 
+  /** The change feed: `listener` hears every revision written from now on (undefined: stop). */
+  setChangeListener(listener: ChangeListener | undefined): void {
+    this.listener = listener;
+  }
+
+  /**
+   * The history since fromRevision on the keys of `ranges` (see history.ts); throws Errors.compacted
+   * when fromRevision is below the compacted revision, as etcd's watch does.
+   */
+  events(fromRevision: number, ranges: KeyRange | readonly KeyRange[], limits: HistoryLimits = {}): HistoryBatch {
+    this.checkUsable();
+    const list: readonly KeyRange[] = Array.isArray(ranges) ? ranges : [ranges as KeyRange];
+    return scanHistory(this.core, fromRevision, list.map(toIndexRange), limits);
+  }
+
+  /** The KeyValue bytes of key at revision - 1 (a watch event's prev_kv); undefined if none or compacted. */
+  prevKv(key: Buffer, revision: number): Buffer | undefined {
+    this.checkUsable();
+    return prevKvOf(this.core, indexKey(key), revision);
+  }
+
   /** etcd's HashKV: hash of the history up to revision (0 = current), once LMDB holds every write. */
   async hashKV(revision: number): Promise<HashKVResult> {
     await this.settled();
@@ -190,14 +216,16 @@ export class MvccStore {
     this.checkUsable();
     const tx = this.tx;
     tx.begin();
+    let resp: Resp;
     try {
-      const resp = apply(tx, req);
+      resp = apply(tx, req);
       tx.end();
-      return resp;
     } catch (e) {
       // Harmless before the first change (a request error), fatal after.
       throw tx.changes > 0 ? this.breakWith(e) : e;
     }
+    if (tx.changes > 0 && this.listener !== undefined) this.listener(changeOf(this.core, tx.rev + 1, tx.changes));
+    return resp;
   }
 
   /** Waits until LMDB holds every write of the store, so that reading LMDB alone sees them all. */

@@ -46,6 +46,11 @@ export class WriteBuffer {
     return this.revisions.get(main)?.[sub];
   }
 
+  /** The buffered revisions above `main`, in revision order (a sub revision compacted away is undefined). */
+  *revisionsAbove(main: number): IterableIterator<[number, readonly (Buffer | undefined)[]]> {
+    for (const entry of this.revisions) if (entry[0] > main) yield entry;
+  }
+
   /** Buffers a write of the revision being written (sub revisions come in order from 0). */
   add(main: number, sub: number, bytes: Buffer): void {
     const subs = this.revisions.get(main);

@@ -55,6 +55,8 @@ export interface StreamHandler {
 /** The sending half of a streaming call. */
 export interface OpenStream {
   write(frame: Buffer): void;
+  /** Half-closes: the server sees the end of the client's messages. */
+  end(): void;
   /** Cancels the call (RST_STREAM CANCEL). */
   cancel(): void;
 }
@@ -209,6 +211,9 @@ export class GrpcChannel {
     return {
       write: (frame) => {
         if (!stream.destroyed) stream.write(frame);
+      },
+      end: () => {
+        if (!stream.destroyed) stream.end();
       },
       cancel: () => {
         if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
