@@ -2,6 +2,7 @@
 // Writes that arrive while a commit is running are merged into the next transaction,
 // so one fsync covers them all.
 import { parentPort, workerData } from 'node:worker_threads';
+import { failpoint } from '../main/failpoints.js';
 import { WalStore, type WalWrite } from '../storage/wal/wal-store.js';
 import type { WalRequest, WalResponse, WalWriterData } from './wal-protocol.js';
 
@@ -19,7 +20,9 @@ function flush(): void {
   const writes = pending.splice(0);
   const start = process.hrtime.bigint();
   try {
+    failpoint('walBeforeFsync');
     const lastIndex = store.write(writes);
+    failpoint('walAfterFsync');
     const fsyncSeconds = Number(process.hrtime.bigint() - start) / 1e9;
     reply({ type: 'written', seq: pendingSeq, lastIndex, fsyncSeconds });
   } catch (e) {

@@ -262,7 +262,6 @@ describe('errors', () => {
       [['put', '--threads', '3', '--conns', '2', '--clients', '10'], /--threads 3 needs at least as many --conns/],
       [['put', '--endpoints', 'https://127.0.0.1:2379'], /TLS endpoints are not supported/],
       [['put', '--endpoints', 'localhost'], /bad endpoint/],
-      [['put', '--protocol', 'ws'], /--protocol ws is not available yet/],
       [['put', '--sequential-keys=maybe'], /expected true or false/],
       [['put', 'extra'], /unexpected argument extra/],
     ];

@@ -13,6 +13,7 @@
 import { GrpcError } from '../errors.js';
 import type { Endpoint, Protocol } from './flags.js';
 import { grpcTransport } from './grpc-transport.js';
+import { wsTransport } from './ws-transport.js';
 
 export interface ClientTransport {
   readonly protocol: Protocol;
@@ -71,7 +72,7 @@ export function transportFor(protocol: Protocol): ClientTransport {
     case 'grpc':
       return grpcTransport;
     case 'ws':
-      throw new TransportUnavailableError('--protocol ws is not available yet (the WebSocket API is not built); use --protocol grpc');
+      return wsTransport;
   }
 }
 

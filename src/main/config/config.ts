@@ -13,6 +13,8 @@ export interface MemberConfig {
   name: string;
   dataDir: string;
   listenClientUrls: string[];
+  /** HTTP-only client URLs (etcd 3.5's --listen-client-http-urls): gateway, endpoints, WebSocket API. */
+  listenClientHttpUrls: string[];
   advertiseClientUrls: string[];
   listenPeerUrls: string[];
   initialAdvertisePeerUrls: string[];
@@ -88,6 +90,8 @@ export function resolveConfig(raw: RawFlags): MemberConfig {
     throw new ConfigError('--advertise-client-urls is required when --listen-client-urls is set explicitly');
   }
   const listenClientUrls = parseUrls('listen-client-urls', required(raw, 'listen-client-urls'));
+  const httpUrls = valueOf(raw, 'listen-client-http-urls') ?? '';
+  const listenClientHttpUrls = httpUrls === '' ? [] : parseUrls('listen-client-http-urls', httpUrls);
   const initialAdvertisePeerUrls = parseUrls('initial-advertise-peer-urls', required(raw, 'initial-advertise-peer-urls'));
   const initialCluster = parseInitialCluster(
     valueOf(raw, 'initial-cluster') ?? `${name}=${initialAdvertisePeerUrls.join(`,${name}=`)}`,
@@ -114,6 +118,7 @@ export function resolveConfig(raw: RawFlags): MemberConfig {
     name,
     dataDir: valueOf(raw, 'data-dir') ?? `${name}.etcd`,
     listenClientUrls,
+    listenClientHttpUrls,
     advertiseClientUrls: parseUrls('advertise-client-urls', required(raw, 'advertise-client-urls')),
     listenPeerUrls: parseUrls('listen-peer-urls', required(raw, 'listen-peer-urls')),
     initialAdvertisePeerUrls,

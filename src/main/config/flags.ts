@@ -24,6 +24,10 @@ export const FLAGS = {
     def: 'http://localhost:2379',
     help: 'List of URLs to listen on for client traffic.',
   },
+  'listen-client-http-urls': {
+    kind: 'urls',
+    help: 'List of URLs to listen on for http only client traffic: the JSON gateway, /health, /metrics and the WebSocket API (/ws), served by uWebSockets.js (default none).',
+  },
   'advertise-client-urls': {
     kind: 'urls',
     def: 'http://localhost:2379',

@@ -35,7 +35,7 @@ const PARTIAL_SUFFIX = '.part';
 const MAX_PENDING_WRITE_BYTES = 2 * SNAPSHOT_CHUNK_BYTES;
 
 /** etcd's name for a v3 snapshot database: the snapshot index in 16 hex digits. */
-const snapshotFileName = (index: number): string => `${index.toString(16).padStart(16, '0')}.snap.db`;
+export const snapshotFileName = (index: number): string => `${index.toString(16).padStart(16, '0')}.snap.db`;
 
 /** A file some transfer left behind unfinished (the transport removes them at start). */
 export const isPartialSnapshotFile = (name: string): boolean => name.endsWith(PARTIAL_SUFFIX) && name.includes('.snap.db.');

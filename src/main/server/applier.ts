@@ -4,6 +4,7 @@
 // after installing a snapshot newer than the Raft snapshot it came with). Results go to the
 // proposals of this member that wait for them.
 import { Errors, GrpcError, toGrpcError } from '../errors.js';
+import { failpoint, failpointArmed } from '../failpoints.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { Entry } from '../raft/types.js';
 import { ConfChangeType, EntryType } from '../raft/types.js';
@@ -81,6 +82,9 @@ export class Applier {
       state.setApplied({ index: entry.index, term: entry.term });
       applied = entry.index;
     }
+    failpoint('applyBeforeCommit');
+    // "After commit": once the LMDB transaction holding this batch has committed.
+    if (failpointArmed('applyAfterCommit')) void this.sm.mvcc.committed().then(() => failpoint('applyAfterCommit'), () => undefined);
     return this.sm.mvcc.backpressure();
   }
 

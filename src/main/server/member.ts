@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MemberConfig } from '../config/config.js';
 import { Errors } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { Logger } from '../log.js';
 import { fetchMembership } from '../peer/membership-query.js';
+import { snapshotFileName } from '../peer/snapshot-stream.js';
 import { PeerTransport } from '../peer/transport.js';
 import { ProposalDropped, RaftNode } from '../raft/node.js';
 import type { ConfChangeType, Message, NodeId, RaftConfig, SnapshotMeta, SoftState } from '../raft/types.js';
@@ -30,7 +32,8 @@ import {
 import { RaftLoop } from './raft-loop.js';
 import { StateMachine } from './state-machine.js';
 import { AppliedWaiters, ProposalWaiters } from './waiters.js';
-import { WalClient } from './wal-client.js';
+import { WalClient, type WalStats } from './wal-client.js';
+import { WatchHub } from '../watch/hub.js';
 
 /** etcd's raft tuning: 1 MiB per append message, 512 messages in flight per follower. */
 const MAX_SIZE_PER_MESSAGE = 1024 * 1024;
@@ -82,6 +85,7 @@ export class Member {
     this.markReady = resolve;
   });
   private transportRef: PeerTransport | undefined;
+  private watchHubRef: WatchHub | undefined;
 
   private constructor(
     readonly config: MemberConfig,
@@ -103,14 +107,15 @@ export class Member {
     const { layout, existed } = prepareDataDir(config.dataDir);
     if (!existed) await bootstrap(config, layout, log);
     const sm = StateMachine.open(layout.stateDir);
-    const membership = sm.membership();
-    const self = membership.members.find((m) => m.name === config.name) ?? findByPeerUrls(membership, config);
-    if (self === undefined) throw new Error(`member ${config.name} is not in the cluster recorded in ${config.dataDir}`);
-
     const walStore = WalStore.open(layout.walDir);
     const durable = walStore.read();
     await walStore.close();
     if (durable.snapshot === undefined) throw new Error(`WAL in ${layout.walDir} has no initial configuration`);
+    await installPendingSnapshot(sm, durable.snapshot.index, layout.snapDir, log);
+    const membership = sm.membership();
+    const self = membership.members.find((m) => m.name === config.name) ?? findByPeerUrls(membership, config);
+    if (self === undefined) throw new Error(`member ${config.name} is not in the cluster recorded in ${config.dataDir}`);
+
     const stateApplied = sm.state.applied().index;
     // The state may be ahead of the Raft log (a snapshot from the leader); Raft restarts from what
     // its log covers and the applier skips entries the state already holds.
@@ -189,6 +194,12 @@ export class Member {
     );
     m.loopRef = loop;
     m.transportRef = transport;
+    m.watchHubRef = new WatchHub(
+      sm.mvcc,
+      { clusterId: () => m.clusterId, memberId: self.id, term: () => m.loop.term, log },
+      { maxResponseBytes: config.maxRequestBytes + 512 * 1024 },
+    );
+    sm.observeStore(m.watchHubRef);
     await transport.start();
     const voters = confStateOf(membership).voters;
     m.begin(voters.length === 1 && voters[0] === self.id);
@@ -201,6 +212,11 @@ export class Member {
 
   private get transport(): PeerTransport {
     return this.transportRef!;
+  }
+
+  /** Watch streams and their watchers (etcd's watchable store and watch server). */
+  get watch(): WatchHub {
+    return this.watchHubRef!;
   }
 
   get mvcc(): MvccStore {
@@ -221,6 +237,16 @@ export class Member {
 
   get isLeader(): boolean {
     return this.loop.isLeader;
+  }
+
+  /** For metrics: Raft's commit and applied indexes, proposals waiting, proposals given up. */
+  proposalStats(): { committed: number; applied: number; pending: number; failed: number } {
+    return { committed: this.loop.status().commit, applied: this.loop.applied, pending: this.proposals.pending, failed: this.proposals.failed };
+  }
+
+  /** Where the WAL thread reports its fsync times (metrics). */
+  get walStats(): WalStats {
+    return this.wal.stats;
   }
 
   get leaderChangesSeen(): number {
@@ -394,6 +420,7 @@ export class Member {
     this.reads.failAll(Errors.stopped);
     await this.transport.close();
     await this.wal.close();
+    await this.watchHubRef?.close();
     await this.sm.close();
   }
 
@@ -517,7 +544,10 @@ export class Member {
     this.receivedSnapshots.delete(meta.index);
     for (const other of this.receivedSnapshots.values()) fs.rmSync(other, { force: true });
     this.receivedSnapshots.clear();
+    failpoint('snapshotBeforeInstall');
     await this.sm.replaceWith(file);
+    // On disk this is the moment between the rename and the reopen: reopening writes nothing.
+    failpoint('snapshotAfterInstall');
     this.onMembership(this.sm.membership());
     this.lessor.restore(this.sm.state.leases(), Date.now());
   }
@@ -526,6 +556,22 @@ export class Member {
     this.log.fatal({ err: err.message }, 'member cannot continue safely; exiting');
     process.exit(1);
   }
+}
+
+/**
+ * A snapshot from the leader is recorded in the WAL (which drops the log before it) before the
+ * state is replaced by it. If the member stopped in between, the WAL's snapshot is newer than the
+ * state: install the received file now, as etcd recovers its backend from the snapshot database.
+ */
+async function installPendingSnapshot(sm: StateMachine, walSnapshotIndex: number, snapDir: string, log: Logger): Promise<void> {
+  const applied = sm.state.applied().index;
+  if (walSnapshotIndex <= applied) return;
+  const file = path.join(snapDir, snapshotFileName(walSnapshotIndex));
+  if (!fs.existsSync(file)) {
+    throw new Error(`the WAL holds a snapshot at index ${walSnapshotIndex}, the state only reaches ${applied}, and ${file} is missing`);
+  }
+  await sm.replaceWith(file);
+  log.info({ index: walSnapshotIndex, previouslyApplied: applied }, 'installed the snapshot received before the restart');
 }
 
 function confStateOf(m: Membership): { voters: NodeId[]; learners: NodeId[] } {

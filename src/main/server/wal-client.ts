@@ -20,7 +20,7 @@ export class WalClient {
   constructor(
     path: string,
     private readonly onFatal: (err: Error) => void,
-    private readonly stats: WalStats = {},
+    readonly stats: WalStats = {},
   ) {
     const data: WalWriterData = { path };
     this.worker = new Worker(workerUrl('wal-writer'), { workerData: data });

@@ -4,7 +4,7 @@
 
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import http2 from 'node:http2';
-import { GrpcError, toGrpcError } from '../../errors.js';
+import { GrpcCode, GrpcError, toGrpcError } from '../../errors.js';
 import type { Init, MessageCodec } from '../proto/codec.js';
 import { decode } from '../proto/codec.js';
 import { ProtoDecodeError } from '../proto/reader.js';
@@ -20,6 +20,14 @@ export interface CallEnvironment {
   readonly readHighWater: number;
   /** Calls in progress, for shutdown. */
   readonly active: Set<Call>;
+  /** Told how each call ended (metrics). */
+  readonly observer: CallObserver | undefined;
+}
+
+/** Told about calls to registered methods, by method path (for metrics). */
+export interface CallObserver {
+  started(path: string): void;
+  handled(path: string, code: GrpcCode): void;
 }
 
 export interface RoutedMethod {
@@ -218,6 +226,7 @@ export abstract class Call implements CallContext, FrameSink {
   protected finish(error: GrpcError | undefined): void {
     if (this.finished) return;
     this.finished = true;
+    this.env.observer?.handled(this.method.path, error?.code ?? GrpcCode.OK);
     this.stopReading();
     this.clearTimer();
     const stream = this.stream;
@@ -233,6 +242,7 @@ export abstract class Call implements CallContext, FrameSink {
   /** Ends the call with one message and an OK status (the unary success path). */
   protected finishWithMessage(frame: Buffer): void {
     this.finished = true;
+    this.env.observer?.handled(this.method.path, GrpcCode.OK);
     this.stopReading();
     this.clearTimer();
     if (!isOpen(this.stream)) return;

@@ -19,10 +19,10 @@ import http from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { GrpcError } from '../../errors.js';
+import { GrpcCode, type GrpcError } from '../../errors.js';
 import { AuthorityRewriter } from './authority-rewriter.js';
 import { sniffAuthority, type H2Route } from './authority-sniffer.js';
-import { BidiStreamingCall, ignoreError, respondWithStatus, ServerStreamingCall, UnaryCall, type Call, type CallEnvironment, type RoutedMethod } from './call.js';
+import { BidiStreamingCall, ignoreError, respondWithStatus, ServerStreamingCall, UnaryCall, type Call, type CallEnvironment, type CallObserver, type RoutedMethod } from './call.js';
 import { requestEncoding } from './compression.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { BidiHandler, MethodKind, ServerStreamHandler, ServiceDefinition, ServiceHandlers, UnaryHandler } from './service.js';
@@ -63,6 +63,18 @@ export interface GrpcServerOptions {
   closeGraceMs?: number;
   /** HTTP/1.x and non-gRPC HTTP/2 requests (default: 404 for everything). */
   onHttp?: HttpHandler;
+  /** Told when calls to registered methods start and end (metrics). */
+  observer?: CallObserver;
+}
+
+export type { CallObserver };
+
+/** A method the server answers, as metrics label it. */
+export interface RegisteredMethodInfo {
+  readonly path: string;
+  readonly service: string;
+  readonly name: string;
+  readonly kind: MethodKind;
 }
 
 interface RegisteredMethod extends RoutedMethod {
@@ -109,6 +121,7 @@ export class GrpcServer {
       maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? 2 * 1024 * 1024,
       readHighWater: options.streamReadHighWater ?? 16,
       active: new Set<Call>(),
+      observer: options.observer,
     };
     this.connectionWindowSize = options.connectionWindowSize ?? 16 * 1024 * 1024;
     this.firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
@@ -147,6 +160,11 @@ export class GrpcServer {
       this.methods.set(path, { ...method, path, service: definition.name, name, handler: byName[name] });
     }
     return this;
+  }
+
+  /** The methods of the services added so far. */
+  registeredMethods(): RegisteredMethodInfo[] {
+    return [...this.methods.values()].map(({ path, service, name, kind }) => ({ path, service, name, kind }));
   }
 
   /** Starts listening; resolves with the bound address (use port 0 for any free port). */
@@ -253,7 +271,12 @@ export class GrpcServer {
     const path = headers[':path'] ?? '';
     const method = this.methods.get(path);
     if (method === undefined) return respondWithStatus(stream, this.unknownPath(path));
-    if (method.handler === undefined) return respondWithStatus(stream, TransportErrors.notImplemented(method.name));
+    const observer = this.env.observer;
+    if (method.handler === undefined) {
+      observer?.started(path);
+      observer?.handled(path, GrpcCode.Unimplemented);
+      return respondWithStatus(stream, TransportErrors.notImplemented(method.name));
+    }
 
     const encodingHeader = headers['grpc-encoding'] as string | undefined;
     const encoding = requestEncoding(encodingHeader);
@@ -265,6 +288,7 @@ export class GrpcServer {
       if (Number.isNaN(timeoutMs)) return respondWithStatus(stream, TransportErrors.malformedTimeout(timeoutHeader));
     }
 
+    observer?.started(path);
     switch (method.kind) {
       case 'unary':
         new UnaryCall(stream, headers, method, this.env, encoding, timeoutMs, method.handler as UnaryHandler<unknown, unknown>);
