@@ -85,6 +85,16 @@ async function main(): Promise<void> {
     process.exitCode = await runBench(process.argv.slice(3));
     return;
   }
+  if (process.argv[2] === 'tune') {
+    const { runTune } = await import('./tune/cli.js');
+    process.exitCode = await runTune(process.argv.slice(3));
+    return;
+  }
+  if (process.argv[2] === 'fault-proxy') {
+    const { runFaultProxy } = await import('./faults/cli.js');
+    process.exitCode = await runFaultProxy(process.argv.slice(3));
+    return;
+  }
   await run();
 }
 
