@@ -8,7 +8,7 @@ import { failpoint, failpointArmed } from '../failpoints.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { Entry } from '../raft/types.js';
 import { ConfChangeType, EntryType } from '../raft/types.js';
-import type { MvccStore, TxnRequest } from '../../storage/mvcc/index.js';
+import type { MvccStore } from '../../storage/mvcc/index.js';
 import type { Membership, MemberRecord } from '../../storage/state/state-store.js';
 import {
   decodeConfChange,
@@ -112,8 +112,7 @@ export class Applier {
         return { op: 'deleteRange', deleteRange, revision: mvcc.currentRevision };
       }
       case 'txn': {
-        this.checkTxnLeases(req.txn);
-        const txn = mvcc.txn(req.txn);
+        const txn = mvcc.txn(req.txn, this.leaseExists);
         return { op: 'txn', txn, revision: mvcc.currentRevision };
       }
       case 'compact':
@@ -139,17 +138,12 @@ export class Applier {
     }
   }
 
+  /** For txns: etcd checks the leases of the puts on the path taken only. */
+  private readonly leaseExists = (id: bigint): boolean => this.lessor.has(id);
+
   /** etcd refuses a put with a lease that does not exist (requested lease not found). */
   private checkLease(lease: bigint | undefined): void {
     if (lease !== undefined && lease !== 0n && !this.lessor.has(lease)) throw Errors.leaseNotFound;
-  }
-
-  /** Every put of both branches (etcd checks only the branch taken; a stricter check is safe). */
-  private checkTxnLeases(txn: TxnRequest): void {
-    for (const op of [...txn.success, ...txn.failure]) {
-      if ('put' in op) this.checkLease(op.put.lease);
-      else if ('txn' in op) this.checkTxnLeases(op.txn);
-    }
   }
 
   private updateMember(id: bigint, change: (m: MemberRecord) => MemberRecord): WriteResponse {

@@ -54,9 +54,10 @@ interface TxnPlan {
   nested: (TxnPlan | undefined)[];
 }
 
-export function applyTxn(tx: WriteView, rt: TxnRequest): TxnResponse {
+/** `leaseExists`: when given, a put on the chosen path with an unknown lease fails the txn (etcd's checkRequestPut). */
+export function applyTxn(tx: WriteView, rt: TxnRequest, leaseExists?: (id: bigint) => boolean): TxnResponse {
   const plan = planTxn(tx, rt);
-  checkPuts(tx, plan);
+  checkPuts(tx, plan, leaseExists);
   checkRanges(tx, plan);
   const resp = runTxn(tx, plan);
   resp.revision = tx.changes > 0 ? tx.rev + 1 : tx.rev;
@@ -74,11 +75,15 @@ function forEachRequest(plan: TxnPlan, fn: (op: RequestOp) => void): void {
   plan.ops.forEach((op, i) => ('txn' in op ? forEachRequest(plan.nested[i]!, fn) : fn(op)));
 }
 
-/** ignore_value / ignore_lease need the key to exist before the txn (checkRequestPut). */
-function checkPuts(view: ReadView, plan: TxnPlan): void {
+/** ignore_value / ignore_lease need the key to exist before the txn, and a lease must exist (checkRequestPut). */
+function checkPuts(view: ReadView, plan: TxnPlan, leaseExists: ((id: bigint) => boolean) | undefined): void {
   forEachRequest(plan, (op) => {
-    if (!('put' in op) || (op.put.ignoreValue !== true && op.put.ignoreLease !== true)) return;
-    if (view.rangeKeys(indexKey(op.put.key), undefined, 0, 0, true).count === 0) throw Errors.keyNotFound;
+    if (!('put' in op)) return;
+    if (op.put.ignoreValue === true || op.put.ignoreLease === true) {
+      if (view.rangeKeys(indexKey(op.put.key), undefined, 0, 0, true).count === 0) throw Errors.keyNotFound;
+    }
+    const lease = op.put.lease ?? 0n;
+    if (lease !== 0n && leaseExists !== undefined && !leaseExists(lease)) throw Errors.leaseNotFound;
   });
 }
 

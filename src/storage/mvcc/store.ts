@@ -117,9 +117,13 @@ export class MvccStore {
     return this.write(applyDeleteRange, req);
   }
 
-  /** Runs a txn validated as etcd's API layer does (op count, no overlapping writes); a read-only one writes nothing. */
-  txn(req: TxnRequest): TxnResponse {
-    return this.write(applyTxn, req);
+  /**
+   * Runs a txn validated as etcd's API layer does (op count, no overlapping writes); a read-only one
+   * writes nothing. With `leaseExists`, a put on the path taken whose lease does not exist fails it.
+   */
+  txn(req: TxnRequest, leaseExists?: (id: bigint) => boolean): TxnResponse {
+    if (leaseExists === undefined) return this.write(applyTxn, req);
+    return this.write((tx, r) => applyTxn(tx, r, leaseExists), req);
   }
 
   /** Removes the history superseded at or before revision at once; LMDB removes it in this event turn's transaction. */
