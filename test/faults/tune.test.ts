@@ -104,3 +104,40 @@ test('tune reads real etcd RTT histograms from /metrics', async () => {
     await cluster.destroy();
   }
 });
+
+/** The value of tsetcd_server_raft_timing_unsafe on a member, once its first judgement is in. */
+async function timingUnsafe(clientUrl: string, expected: number, timeoutMs = 30000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let value = NaN;
+  while (Date.now() < deadline) {
+    const text = await (await fetch(`${clientUrl}/metrics`)).text();
+    value = Number(/^tsetcd_server_raft_timing_unsafe (\S+)$/m.exec(text)?.[1] ?? NaN);
+    if (value === expected) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return value;
+}
+
+test('a member says so in its log and /metrics when its timing is unsafe for the RTT it measures, and not when it is tuned', async () => {
+  // 150 ms round trips: etcd's defaults (100 / 1000 ms) are under 10 round trips; 150 / 3000 ms
+  // are not, with room for this machine's scheduling noise on top.
+  const defaults = await ProxiedCluster.start(3, { initialFaults: { delayMs: 75 } });
+  try {
+    const m1 = defaults.member('m1');
+    assert.equal(await timingUnsafe(m1.clientUrl, 1), 1);
+    const warning = m1.log.split('\n').find((line) => line.includes('raft timing is unsafe for the measured peer round-trip times'));
+    assert.match(warning ?? '', /under 10x the round-trip time/, m1.log);
+  } finally {
+    await defaults.destroy();
+  }
+  const tuned = await ProxiedCluster.start(3, { flags: ['--heartbeat-interval=150', '--election-timeout=3000'], initialFaults: { delayMs: 75 } });
+  try {
+    const m1 = tuned.member('m1');
+    // Give it two judgements' time with RTT samples in.
+    await new Promise((r) => setTimeout(r, 11000));
+    assert.equal(await timingUnsafe(m1.clientUrl, 0), 0);
+    assert.doesNotMatch(m1.log, /raft timing is unsafe/);
+  } finally {
+    await tuned.destroy();
+  }
+});

@@ -5,14 +5,16 @@ import type { MemberConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { MemberMetrics } from '../metrics/metrics.js';
 import type { Member } from '../server/member.js';
-import { ClusterService, GrpcServer, KVService, LeaseService, MaintenanceService } from './grpc/index.js';
+import { ClusterService, ElectionService, GrpcServer, KVService, LeaseService, LockService, MaintenanceService } from './grpc/index.js';
 import { JsonGateway } from './http/gateway/gateway.js';
 import { listenHost } from './http/listen-host.js';
 import { nodeHttpHandler } from './http/node-exchange.js';
 import { httpRouter } from './http/router.js';
 import { clusterHandlers } from './services/cluster.js';
+import { electionHandlers } from './services/election.js';
 import { kvHandlers } from './services/kv.js';
 import { leaseHandlers } from './services/lease.js';
+import { lockHandlers } from './services/lock.js';
 import { maintenanceHandlers } from './services/maintenance.js';
 import { watchHandlers, WatchStreamService } from './services/watch.js';
 import { startHttpOnlyListeners } from './ws/http-only.js';
@@ -28,7 +30,7 @@ export interface ClientApi {
 
 export async function startClientApi(member: Member, config: MemberConfig, log: Logger): Promise<ClientApi> {
   const maxMessageBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-  const metrics = new MemberMetrics(member);
+  const metrics = new MemberMetrics(member, { heartbeatMs: config.heartbeatIntervalMs, electionMs: config.electionTimeoutMs }, log);
   // As etcd's grpc-gateway, the JSON gateway calls this member's gRPC server over loopback.
   const gateway = new JsonGateway({ grpcUrl: loopbackUrl(config.listenClientUrls[0]!), maxBodyBytes: JSON_EXPANSION * maxMessageBytes });
   const route = httpRouter({ member, metrics, gateway });
@@ -41,6 +43,8 @@ export async function startClientApi(member: Member, config: MemberConfig, log: 
     server.addService(ClusterService, clusterHandlers(member));
     server.addService(LeaseService, leaseHandlers(member));
     server.addService(WatchStreamService, watchHandlers(member));
+    server.addService(LockService, lockHandlers(member));
+    server.addService(ElectionService, electionHandlers(member));
     metrics.grpc.register(server.registeredMethods());
     await server.listen(listenHost(url), Number(port));
     log.info({ address: url }, 'serving client traffic');

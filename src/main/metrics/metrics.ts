@@ -4,7 +4,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { GrpcMetrics } from './grpc-metrics.js';
 import { HealthMetrics } from './health-metrics.js';
 import { registerMemberMetrics, type MemberMetricsSource } from './member-metrics.js';
+import type { Logger } from '../log.js';
 import { PeerRttMetrics } from './peer-rtt.js';
+import { TimingSafety, type RaftTiming } from './timing-safety.js';
 
 export interface MetricsSource extends MemberMetricsSource {
   /** Recent round-trip samples (seconds) to each peer. */
@@ -20,13 +22,17 @@ export class MemberMetrics {
   readonly health: HealthMetrics;
   private readonly rttTimer: NodeJS.Timeout;
 
-  constructor(member: MetricsSource) {
+  constructor(member: MetricsSource, timing: RaftTiming, log: Logger) {
     collectDefaultMetrics({ register: this.registry });
     registerMemberMetrics(this.registry, member);
     this.grpc = new GrpcMetrics(this.registry);
     this.health = new HealthMetrics(this.registry);
     const rtt = new PeerRttMetrics(this.registry, () => member.peerRtts());
-    this.rttTimer = setInterval(() => rtt.poll(), RTT_POLL_MS);
+    const safety = new TimingSafety(this.registry, timing, log);
+    this.rttTimer = setInterval(() => {
+      rtt.poll();
+      safety.check(member.peerRtts());
+    }, RTT_POLL_MS);
     this.rttTimer.unref();
   }
 
