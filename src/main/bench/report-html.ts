@@ -2,6 +2,7 @@
 // the summary, latency by percentile on HdrHistogram's log-scaled percentile axis, and
 // throughput over time.
 
+import type { JsHistogram } from 'hdr-histogram-js';
 import { latencyStats, percentileCurve } from './histogram.js';
 import type { RunResult } from './run-result.js';
 
@@ -11,7 +12,7 @@ const MARGIN = { left: 70, right: 20, top: 20, bottom: 50 };
 const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -78,19 +79,30 @@ function linearAxis(max: number, title: string, unit = ''): Axis {
 /** x = log10(1 / (1 - p)): 0% at 0, 90% at 1, 99% at 2, ... */
 const percentileX = (percentile: number) => -Math.log10(1 - percentile / 100);
 
-function latencyByPercentile(run: RunResult): string {
-  const curve = percentileCurve(run.histogram);
-  const points = curve.map((p) => ({ x: percentileX(p.percentile), y: p.secs * 1000 }));
-  const xMax = Math.max(1, Math.ceil(points.at(-1)?.x ?? 1));
+/** The reports' CSS (inline, so a report is one self-contained file). */
+export const REPORT_STYLE = `body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin-bottom: 1.5em; }
+th, td { text-align: left; padding: 2px 12px 2px 0; font-weight: normal; }
+th { color: #555; }`;
+
+export interface PercentileSeries {
+  readonly histogram: JsHistogram;
+  readonly label: string;
+  readonly color: string;
+}
+
+/** Latency by percentile of one or more histograms, on HdrHistogram's log-scaled percentile axis (an inline SVG). */
+export function percentilePlot(id: string, title: string, series: readonly PercentileSeries[]): string {
+  const curves = series.map((s) => ({ ...s, points: percentileCurve(s.histogram).map((p) => ({ x: percentileX(p.percentile), y: p.secs * 1000 })) }));
+  const all = curves.flatMap((c) => c.points);
+  const xMax = Math.max(1, Math.ceil(Math.max(0, ...all.map((p) => p.x))));
   // 0%, 90%, 99%, 99.9%, ...: written out, as rounding 99.99...9 would give 100.
   const xTicks = Array.from({ length: xMax + 1 }, (_, d) => ({ at: d, label: d === 0 ? '0%' : d === 1 ? '90%' : `99${d > 2 ? `.${'9'.repeat(d - 2)}` : ''}%` }));
-  return chart(
-    'latency-by-percentile',
-    'Latency by percentile',
-    { max: xMax, ticks: xTicks, title: 'percentile' },
-    linearAxis(Math.max(0, ...points.map((p) => p.y)), 'latency (ms)'),
-    [{ points, color: '#1f77b4', label: 'latency' }],
-  );
+  return chart(id, title, { max: xMax, ticks: xTicks, title: 'percentile' }, linearAxis(Math.max(0, ...all.map((p) => p.y)), 'latency (ms)'), curves);
+}
+
+function latencyByPercentile(run: RunResult): string {
+  return percentilePlot('latency-by-percentile', 'Latency by percentile', [{ histogram: run.histogram, color: '#1f77b4', label: 'latency' }]);
 }
 
 function throughputOverTime(run: RunResult): string {
@@ -132,10 +144,7 @@ export function htmlReport(run: RunResult, commandLine: string): string {
 <meta charset="utf-8">
 <title>tsetcd bench ${escapeHtml(o.workload)}</title>
 <style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { text-align: left; padding: 2px 12px 2px 0; font-weight: normal; }
-th { color: #555; }
+${REPORT_STYLE}
 </style>
 </head>
 <body>
