@@ -22,7 +22,7 @@ const REPO_ROOT = (() => {
   while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
   return dir;
 })();
-const TSETCD_BIN = path.join(REPO_ROOT, 'bin', 'tsetcd');
+export const TSETCD_BIN = path.join(REPO_ROOT, 'bin', 'tsetcd');
 const ETCD_BIN = '/usr/bin/etcd';
 
 export interface ClusterOptions {
@@ -33,6 +33,11 @@ export interface ClusterOptions {
   snapshotCount?: number;
   /** How long to wait for a leader and a first committed write. */
   startTimeoutMs?: number;
+  /**
+   * tsetcd only: also listen on a port of its own for HTTP-only client traffic (the WebSocket API at
+   * /ws), with --listen-client-http-urls. Real etcd 3.4 has no such flag and no WebSocket API.
+   */
+  httpClientUrls?: boolean;
 }
 
 /** One member's view, from the Status RPC. IDs are decimal strings (uint64). */
@@ -74,6 +79,8 @@ export class ClusterMember {
     readonly clientUrl: string,
     readonly logPath: string,
     private readonly flags: readonly string[],
+    /** tsetcd's --listen-client-http-urls (the WebSocket API), when the cluster was started with one. */
+    readonly httpClientUrl?: string,
   ) {}
 
   get running(): boolean {
@@ -181,14 +188,19 @@ export class Cluster {
   /** Starts every member and resolves once they agree on a leader and a write has committed. */
   static async start(options: ClusterOptions): Promise<Cluster> {
     const { kind, size } = options;
+    const withHttp = options.httpClientUrls === true;
+    if (withHttp && kind !== 'tsetcd') throw new Error(`${kind} has no --listen-client-http-urls (no WebSocket API)`);
     const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), `native-bench-${kind}-`));
     const unregisterDir = onCleanup(() => fs.rmSync(baseDir, { recursive: true, force: true }));
-    const ports = await distinctFreePorts(2 * size);
+    // Per member: client, peer and (with httpClientUrls) HTTP-only client port.
+    const perMember = withHttp ? 3 : 2;
+    const ports = await distinctFreePorts(perMember * size);
     const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
-    const peerUrls = names.map((_, i) => `http://127.0.0.1:${ports[2 * i + 1]}`);
+    const peerUrls = names.map((_, i) => `http://127.0.0.1:${ports[perMember * i + 1]}`);
     const initialCluster = names.map((n, i) => `${n}=${peerUrls[i]}`).join(',');
     const members = names.map((name, i) => {
-      const clientUrl = `http://127.0.0.1:${ports[2 * i]}`;
+      const clientUrl = `http://127.0.0.1:${ports[perMember * i]}`;
+      const httpUrl = withHttp ? `http://127.0.0.1:${ports[perMember * i + 2]}` : undefined;
       const dataDir = path.join(baseDir, `${name}.etcd`);
       const flags = [
         `--name=${name}`,
@@ -203,8 +215,9 @@ export class Cluster {
         `--heartbeat-interval=${options.heartbeatIntervalMs ?? 100}`,
         `--election-timeout=${options.electionTimeoutMs ?? 1000}`,
         `--snapshot-count=${options.snapshotCount ?? 100000}`,
+        ...(httpUrl !== undefined ? [`--listen-client-http-urls=${httpUrl}`] : []),
       ];
-      return new ClusterMember(kind, name, clientUrl, path.join(baseDir, `${name}.log`), flags);
+      return new ClusterMember(kind, name, clientUrl, path.join(baseDir, `${name}.log`), flags, httpUrl);
     });
     const cluster = new Cluster(kind, members, baseDir, unregisterDir);
     try {
@@ -219,6 +232,14 @@ export class Cluster {
 
   get clientUrls(): string[] {
     return this.members.map((m) => m.clientUrl);
+  }
+
+  /** Every member's HTTP-only client URL (tsetcd's WebSocket API); throws if the cluster has none. */
+  get httpClientUrls(): string[] {
+    return this.members.map((m) => {
+      if (m.httpClientUrl === undefined) throw new Error(`${this.kind} cluster was started without httpClientUrls`);
+      return m.httpClientUrl;
+    });
   }
 
   /** The member a majority of the running members names as leader. */

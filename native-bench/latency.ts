@@ -10,7 +10,6 @@
 //
 // The proxy delays every chunk by RTT/2 each way, plus up to --jitter x RTT/2 more (order kept).
 // It runs in this process; the load generator runs in a process of its own.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,15 +18,10 @@ import { parseArgs } from 'node:util';
 import { FaultProxy } from '../src/main/faults/proxy.js';
 import { runTune } from '../src/main/tune/cli.js';
 import { freePort } from '../test/helpers/ports.js';
+import { percentileMs, runBenchCli } from './bench-cli.js';
 import { onCleanup } from './cleanup.js';
 import { ClusterMember, SERVER_KINDS, type ServerKind } from './cluster.js';
 
-const REPO_ROOT = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-})();
-const TSETCD_BIN = path.join(REPO_ROOT, 'bin', 'tsetcd');
 const DEFAULT_TIMING = { heartbeatMs: 100, electionMs: 1000 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -180,26 +174,9 @@ interface BenchFigures {
 }
 
 /** `tsetcd bench put` for `seconds` against every member. */
-function benchPut(urls: readonly string[], seconds: number, clients: number): Promise<BenchFigures> {
-  const args = [TSETCD_BIN, 'bench', 'put', `--endpoints=${urls.join(',')}`, `--conns=${urls.length}`, `--clients=${clients}`, `--duration=${seconds}s`, '--val-size=256', '--key-space-size=100000', '--json'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const unregister = onCleanup(() => child.kill('SIGKILL'));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', () => {
-      unregister();
-      try {
-        const report = JSON.parse(out) as { requestsPerSec: number; errors: number; latencySecs: { percentiles: { percentile: number; secs: number }[] } };
-        const p99 = report.latencySecs.percentiles.find((p) => p.percentile === 99)?.secs ?? NaN;
-        resolve({ writesPerSecond: report.requestsPerSec, p99Ms: p99 * 1000, errors: report.errors });
-      } catch {
-        reject(new Error(`bench put gave no report: ${err.slice(-500)}`));
-      }
-    });
-  });
+async function benchPut(urls: readonly string[], seconds: number, clients: number): Promise<BenchFigures> {
+  const { report } = await runBenchCli(['put', `--endpoints=${urls.join(',')}`, `--conns=${urls.length}`, `--clients=${clients}`, `--duration=${seconds}s`, '--val-size=256', '--key-space-size=100000']);
+  return { writesPerSecond: report.requestsPerSec, p99Ms: percentileMs(report, 99), errors: report.errors };
 }
 
 /** What `tsetcd tune --endpoints` recommends for a running cluster. */
