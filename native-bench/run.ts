@@ -2,8 +2,9 @@
 // after the other in the same run, the order alternating between repetitions. A scenario that fails
 // on one server is reported as failed in its cell and the run goes on. See native-bench/README.md.
 //
-//   node --import tsx native-bench/run.ts [--quick] [--only=check-perf,failover] [--members=1,3]
-//        [--runs=3] [--load=l] [--load-seconds=N] [--failover-rounds=3] [--servers=etcd,tsetcd] [--out=DIR]
+//   node --import tsx native-bench/run.ts [--quick] [--only=check-perf,bench-put,...] [--members=1,3]
+//        [--runs=3] [--load=l] [--load-seconds=N] [--failover-rounds=3] [--bench-seconds=30]
+//        [--watchers=10000] [--watch-puts=2000] [--watch-seconds=5] [--servers=etcd,tsetcd] [--out=DIR]
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,24 +12,35 @@ import { parseArgs } from 'node:util';
 import { CHECK_PERF_LOADS, type CheckPerfLoad } from './check-perf.js';
 import { Cluster, SERVER_KINDS, type ServerKind } from './cluster.js';
 import { DEFAULT_FAILOVER } from './failover.js';
+import { DEFAULT_WATCH_FANOUT } from './watch-fanout.js';
 import { renderTable, writeResults, type BenchRun, type Sample, type ScenarioResult } from './report.js';
 import {
+  benchPutScenario,
+  benchRangeScenario,
   failoverScenario,
   SCENARIO_KINDS,
+  watchFanoutScenario,
   writeLoadScenario,
+  wsPutScenario,
   type Scenario,
   type ScenarioKind,
   type ScenarioSettings,
 } from './scenarios.js';
 
 const USAGE = `usage: node --import tsx native-bench/run.ts [options]
-  --quick                one repetition, own 15 s write loop instead of check perf, one failover round
-  --only=LIST            scenarios to run: check-perf,failover (default: both)
-  --members=LIST         cluster sizes (default 1,3); check-perf runs on each, failover on those >= 3
+  --quick                one repetition, own 15 s write loop instead of check perf, one failover round,
+                         5 s bench runs, 200 fan-out puts and 2 s of fan-out latency
+  --only=LIST            scenarios to run (default: all): ${SCENARIO_KINDS.join(',')}
+  --members=LIST         cluster sizes (default 1,3); every scenario runs on each, except failover
+                         (sizes >= 3 only) and watch-fanout (always 1 member)
   --runs=N               repetitions per scenario and server (default 3; --quick: 1)
   --load=s|m|l|xl        check perf load (default l)
   --load-seconds=N       run our own etcd3 write loop of the --load shape for N s instead of check perf (60 s)
   --failover-rounds=N    leader kills per failover repetition (default 3; --quick: 1)
+  --bench-seconds=N      duration of each bench-put/bench-rate/bench-range/ws-put run (default 30; --quick: 5)
+  --watchers=N           watch-fanout watchers (default 10000)
+  --watch-puts=N         watch-fanout throughput phase puts (default 2000; --quick: 200)
+  --watch-seconds=N      watch-fanout latency phase at 20 puts/s (default 5; --quick: 2)
   --servers=LIST         etcd,tsetcd (default both)
   --out=DIR              results directory (default native-bench/results)
 `;
@@ -71,6 +83,10 @@ function parseOptions(argv: string[]): RunOptions {
       load: { type: 'string' },
       'load-seconds': { type: 'string' },
       'failover-rounds': { type: 'string' },
+      'bench-seconds': { type: 'string' },
+      watchers: { type: 'string' },
+      'watch-puts': { type: 'string' },
+      'watch-seconds': { type: 'string' },
       servers: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -89,9 +105,21 @@ function parseOptions(argv: string[]): RunOptions {
     load,
     loadSeconds: values['load-seconds'] !== undefined ? positiveInt('load-seconds', values['load-seconds'], 0) : quick ? 15 : undefined,
     failover: { ...DEFAULT_FAILOVER, rounds: positiveInt('failover-rounds', values['failover-rounds'], quick ? 1 : DEFAULT_FAILOVER.rounds) },
+    benchSeconds: positiveInt('bench-seconds', values['bench-seconds'], quick ? 5 : 30),
+    watch: {
+      ...DEFAULT_WATCH_FANOUT,
+      watchers: positiveInt('watchers', values.watchers, DEFAULT_WATCH_FANOUT.watchers),
+      puts: positiveInt('watch-puts', values['watch-puts'], quick ? 200 : DEFAULT_WATCH_FANOUT.puts),
+      latencySeconds: positiveInt('watch-seconds', values['watch-seconds'], quick ? 2 : DEFAULT_WATCH_FANOUT.latencySeconds),
+    },
   };
   const scenarios: Scenario[] = [];
   if (only.includes('check-perf')) for (const n of members) scenarios.push(writeLoadScenario(n, settings));
+  if (only.includes('bench-put')) for (const n of members) scenarios.push(benchPutScenario('bench-put', n, settings));
+  if (only.includes('bench-rate')) for (const n of members) scenarios.push(benchPutScenario('bench-rate', n, settings));
+  if (only.includes('bench-range')) for (const n of members) scenarios.push(benchRangeScenario(n, settings));
+  if (only.includes('ws-put')) for (const n of members) scenarios.push(wsPutScenario(n, settings));
+  if (only.includes('watch-fanout')) scenarios.push(watchFanoutScenario(settings));
   if (only.includes('failover')) for (const n of members.filter((m) => m >= 3)) scenarios.push(failoverScenario(n, settings));
   if (scenarios.length === 0) fail('nothing to run: failover needs --members with a size of at least 3');
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -112,7 +140,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function runOnce(scenario: Scenario, server: ServerKind): Promise<Pick<Sample, 'measurement' | 'error'>> {
   let cluster: Cluster | undefined;
   try {
-    cluster = await Cluster.start({ kind: server, size: scenario.members });
+    cluster = await Cluster.start({ ...scenario.cluster, kind: server, size: scenario.members });
     return { measurement: await scenario.measure(cluster) };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
@@ -133,11 +161,19 @@ async function main(): Promise<void> {
   const loadAverageAtStart = os.loadavg();
   const results: ScenarioResult[] = [];
   for (const scenario of options.scenarios) {
-    const result: ScenarioResult = { kind: scenario.kind, title: scenario.title, members: scenario.members, metrics: scenario.metrics, samples: [] };
+    const servers = options.servers.filter((s) => scenario.servers?.includes(s) ?? true);
+    const result: ScenarioResult = {
+      kind: scenario.kind,
+      title: scenario.title,
+      members: scenario.members,
+      metrics: scenario.metrics,
+      ...(scenario.servers !== undefined ? { servers: scenario.servers } : {}),
+      samples: [],
+    };
     results.push(result);
     for (let repetition = 1; repetition <= options.runs; repetition++) {
       // Alternate who goes first, so slow drifts of a shared machine hit both servers alike.
-      const order = repetition % 2 === 1 ? options.servers : [...options.servers].reverse();
+      const order = repetition % 2 === 1 ? servers : [...servers].reverse();
       for (const [i, server] of order.entries()) {
         progress(`[${scenario.title}] repetition ${repetition}/${options.runs}: ${server} ...`);
         const sample: Sample = { server, repetition, position: i + 1, ...(await runOnce(scenario, server)) };
