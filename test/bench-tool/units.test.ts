@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { parseBenchArgs, parseDurationMs, parseEndpoint, type BenchOptions } from '../../src/main/bench/flags.js';
 import { latencyStats, newHistogram, percentileCurve, responseTimeBuckets } from '../../src/main/bench/histogram.js';
-import { KeyGenerator, prefixEnd } from '../../src/main/bench/keys.js';
+import { KeyGenerator } from '../../src/main/bench/keys.js';
+import { prefixEnd } from '../../src/main/prefix-end.js';
 import { planThreads } from '../../src/main/bench/plan.js';
 import { scheduleFor } from '../../src/main/bench/schedule.js';
 

@@ -104,15 +104,9 @@ export class ProxiedCluster {
 
   /** Whether the member's current process is running (it may be stopped). */
   isAlive(name: string): boolean {
-    const pid = this.member(name).pid;
-    if (pid === undefined) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return this.member(name).alive;
   }
+
 
   /** SIGSTOP: the process keeps its sockets but answers nothing until resume(). */
   pause(name: string): void {

@@ -33,18 +33,9 @@ after(async () => {
 
 /** The member is up and holds exactly what it held before the fuzzing. */
 async function assertIntact(): Promise<void> {
-  assert.ok(member.pid !== undefined && isAlive(member.pid), `the member died:\n${member.log.slice(-3000)}`);
+  assert.ok(member.alive, `the member died:\n${member.log.slice(-3000)}`);
   assert.deepEqual(await fingerprint(member.clientUrl), before_);
   assert.doesNotMatch(member.log, /"level":"fatal"|uncaught|Unhandled/i);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Sends `bytes` on a fresh connection and waits until the member closes it or stays quiet; never longer than `ms`. */

@@ -67,6 +67,19 @@ export class ServerProcess {
     return this.child?.pid;
   }
 
+  /** Whether the current process exists (running, or stopped with SIGSTOP). */
+  get alive(): boolean {
+    const pid = this.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+
   flags(): string[] {
     return [
       `--name=${this.name}`,

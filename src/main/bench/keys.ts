@@ -53,14 +53,3 @@ function writeIndex(key: Buffer, index: number, width: number): void {
   }
 }
 
-/** The end of the range holding every key that starts with `prefix` (etcd's prefix range end). */
-export function prefixEnd(prefix: Uint8Array): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}

@@ -4,7 +4,8 @@ import type { KeyValue } from '../../storage/mvcc/index.js';
 import { EventType } from '../api/proto/index.js';
 import type { ConcurrencyBackend } from './backend.js';
 import { ConcurrencyErrors } from './errors.js';
-import { contenderKey, contenderPrefix, createdAt, firstCreated, prefixEnd, rangeKvs, waitDeletes } from './mutex.js';
+import { prefixEnd } from '../prefix-end.js';
+import { contenderKey, contenderPrefix, createdAt, firstCreated, rangeKvs, waitDeletes } from './mutex.js';
 
 export interface LeaderKey {
   name: Buffer;

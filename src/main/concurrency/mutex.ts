@@ -4,6 +4,7 @@
 import { CompareResult, CompareTarget, SortOrder, SortTarget, type RangeRequest, type TxnResponse } from '../../storage/mvcc/index.js';
 import type { KeyValue } from '../../storage/mvcc/index.js';
 import { EventType } from '../api/proto/index.js';
+import { prefixEnd } from '../prefix-end.js';
 import type { ConcurrencyBackend } from './backend.js';
 
 const SLASH = Buffer.from('/');
@@ -19,17 +20,6 @@ export function contenderKey(prefix: Buffer, lease: bigint): Buffer {
   return Buffer.concat([prefix, Buffer.from(lease.toString(16))]);
 }
 
-/** The end of the range holding every key that starts with `prefix` (etcd's GetPrefixRangeEnd). */
-export function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
 
 /** The key under `prefix` created first (etcd's WithFirstCreate). */
 export function firstCreated(prefix: Buffer): RangeRequest {

@@ -121,14 +121,8 @@ export class OutputArena {
   events(stream: number, header: Uint8Array, watchId: number, events: readonly Uint8Array[], from: number, to: number, fragment: boolean): number {
     let size = header.length + (watchId !== 0 ? 1 + varintBytes(watchId) : 0) + (fragment ? 2 : 0);
     for (let i = from; i < to; i++) size += events[i]!.length;
-    let at = this.begin(stream, size);
+    let at = this.begin(stream, size, header, watchId);
     const buf = this.buf;
-    buf.set(header, at);
-    at += header.length;
-    if (watchId !== 0) {
-      buf[at++] = TAG_WATCH_ID;
-      at = writeVarint(buf, at, watchId);
-    }
     if (fragment) {
       buf[at++] = TAG_FRAGMENT;
       buf[at++] = 1;
@@ -148,14 +142,8 @@ export class OutputArena {
       (watchId !== 0 ? 1 + varintBytes(watchId) : 0) +
       (canceled ? 2 : 0) +
       (compactRevision !== 0 ? 1 + varintBytes(compactRevision) : 0);
-    let at = this.begin(stream, size);
+    let at = this.begin(stream, size, header, watchId);
     const buf = this.buf;
-    buf.set(header, at);
-    at += header.length;
-    if (watchId !== 0) {
-      buf[at++] = TAG_WATCH_ID;
-      at = writeVarint(buf, at, watchId);
-    }
     if (canceled) {
       buf[at++] = TAG_CANCELED;
       buf[at++] = 1;
@@ -168,11 +156,20 @@ export class OutputArena {
     return size + 8;
   }
 
-  private begin(stream: number, size: number): number {
+  /** Starts a response of `size` bytes: the arena's prefix, then the fields every response begins with; returns where to go on. */
+  private begin(stream: number, size: number, header: Uint8Array, watchId: number): number {
     if (this.pos + 8 + size > this.buf.length) this.grow(this.pos, Math.max(this.buf.length * 2, this.pos + 8 + size));
     this.view.setUint32(this.pos, stream, true);
     this.view.setUint32(this.pos + 4, size, true);
-    return this.pos + 8;
+    const buf = this.buf;
+    let at = this.pos + 8;
+    buf.set(header, at);
+    at += header.length;
+    if (watchId !== 0) {
+      buf[at++] = TAG_WATCH_ID;
+      at = writeVarint(buf, at, watchId);
+    }
+    return at;
   }
 
   private grow(keep: number, bytes: number): void {

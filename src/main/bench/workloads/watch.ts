@@ -7,7 +7,7 @@
 // (puts acknowledged in all threads) × (this thread's watchers); drain waits for them.
 
 import { performance } from 'node:perf_hooks';
-import { prefixEnd } from '../keys.js';
+import { prefixEnd } from '../../prefix-end.js';
 import type { WatchedEvent, WatchStream } from '../transport.js';
 import type { WorkloadFactory } from './workload.js';
 
