@@ -1,7 +1,20 @@
-// Free TCP ports on loopback for servers under test: ask the OS for an ephemeral port.
+// Free TCP ports on loopback for servers under test: ask the OS for an ephemeral port. The OS may
+// hand out a port it just gave us again once we closed it, before the server meant for it binds,
+// so a process never gets the same port twice from here.
 import net from 'node:net';
 
-export function freePort(): Promise<number> {
+const handedOut = new Set<number>();
+
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await ephemeralPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
