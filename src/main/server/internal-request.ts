@@ -1,6 +1,7 @@
 // What Raft entries carry. A Normal entry holds one client write or member update; a ConfChange
 // entry holds a membership change. Both are tagged with the member and proposal id that wait for
-// the result, encoded once by the proposer with msgpack and decoded when applied.
+// the result, encoded once by the proposer (msgpack, or a hand-made layout for puts) and decoded
+// when applied.
 import type { ConfChangeType, NodeId } from '../raft/types.js';
 import type { DeleteRangeRequest, PutRequest, TxnRequest } from '../../storage/mvcc/index.js';
 import type { MemberRecord } from '../../storage/state/state-store.js';
@@ -37,23 +38,78 @@ export interface ConfChangeRequest {
 }
 
 /**
- * Layout: origin (u64 BE) | id (f64 BE) | msgpack(request). The fixed header lets the proposer
- * find its own request by id when the entry is applied, without decoding it again.
+ * Layout: origin (u64 BE) | id (f64 BE) | body. The fixed header lets the proposer find its own
+ * request by id when the entry is applied, without decoding it again.
+ *
+ * The body is msgpack(request), except for a plain put (the hot path), which is laid out by hand:
+ * PUT_TAG | flags u8 | [lease u64 BE] | key length u32 BE | key | value. PUT_TAG is a msgpack
+ * positive fixint, never the start of an encoded request (a map), so the two cannot be confused.
  */
 const HEADER_BYTES = 16;
+const PUT_TAG = 0x01;
+const PREV_KV = 1;
+const IGNORE_VALUE = 2;
+const IGNORE_LEASE = 4;
+const HAS_LEASE = 8;
+const TWO_64 = 1n << 64n;
 
 export function encodeInternalRequest(r: InternalRequest): Buffer {
-  const buf = packr.pack(r.request, RESERVE_START_SPACE | HEADER_BYTES);
+  const req = r.request;
+  const buf = req.op === 'put' && isPlainLease(req.put.lease) ? encodePut(req.put) : packr.pack(req, RESERVE_START_SPACE | HEADER_BYTES);
   buf.writeBigUInt64BE(r.origin, 0);
   buf.writeDoubleBE(r.id, 8);
   return buf;
 }
+
+/** A lease the hand-written layout holds exactly (msgpack carries anything else). */
+function isPlainLease(lease: bigint | undefined): boolean {
+  return lease === undefined || (typeof lease === 'bigint' && lease >= 0n && lease < TWO_64);
+}
+
+function encodePut(p: PutRequest): Buffer {
+  const leaseBytes = p.lease === undefined ? 0 : 8;
+  const at = HEADER_BYTES + 2 + leaseBytes;
+  const buf = Buffer.allocUnsafe(at + 4 + p.key.length + p.value.length);
+  buf[HEADER_BYTES] = PUT_TAG;
+  buf[HEADER_BYTES + 1] =
+    (p.prevKv === true ? PREV_KV : 0) | (p.ignoreValue === true ? IGNORE_VALUE : 0) | (p.ignoreLease === true ? IGNORE_LEASE : 0) | (leaseBytes > 0 ? HAS_LEASE : 0);
+  if (p.lease !== undefined) buf.writeBigUInt64BE(p.lease, HEADER_BYTES + 2);
+  buf.writeUInt32BE(p.key.length, at);
+  buf.set(p.key, at + 4);
+  buf.set(p.value, at + 4 + p.key.length);
+  return buf;
+}
+
+/** A put as encodePut laid it out; key and value are views of `data`. */
+function decodePut(data: Uint8Array): WriteRequest {
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const flags = view[HEADER_BYTES + 1]!;
+  let at = HEADER_BYTES + 2;
+  const put: PutRequest = {
+    key: EMPTY,
+    value: EMPTY,
+    prevKv: (flags & PREV_KV) !== 0,
+    ignoreValue: (flags & IGNORE_VALUE) !== 0,
+    ignoreLease: (flags & IGNORE_LEASE) !== 0,
+  };
+  if ((flags & HAS_LEASE) !== 0) {
+    put.lease = view.readBigUInt64BE(at);
+    at += 8;
+  }
+  const keyEnd = at + 4 + view.readUInt32BE(at);
+  put.key = view.subarray(at + 4, keyEnd);
+  put.value = view.subarray(keyEnd);
+  return { op: 'put', put };
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export function requestOrigin(data: Uint8Array): { origin: bigint; id: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   return { origin: view.getBigUint64(0), id: view.getFloat64(8) };
 }
 
-export const decodeWriteRequest = (data: Uint8Array): WriteRequest => unpack<WriteRequest>(data.subarray(HEADER_BYTES));
+export const decodeWriteRequest = (data: Uint8Array): WriteRequest =>
+  data[HEADER_BYTES] === PUT_TAG ? decodePut(data) : unpack<WriteRequest>(data.subarray(HEADER_BYTES));
 export const encodeConfChange = (r: ConfChangeRequest): Buffer => pack(r);
 export const decodeConfChange = (data: Uint8Array): ConfChangeRequest => unpack<ConfChangeRequest>(data);
