@@ -38,6 +38,7 @@ export class TempEnv {
 
   /** Closes and reopens without asking the store (a broken one cannot answer committed()). */
   async reopenAsIs(): Promise<MvccStore> {
+    await this.store.close();
     await closeEnv(this.env);
     this.env = openEnv(this.dir, this.noSync);
     this.store = MvccStore.open(this.env);
@@ -45,6 +46,7 @@ export class TempEnv {
   }
 
   async dispose(): Promise<void> {
+    await this.store.close();
     await closeEnv(this.env);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

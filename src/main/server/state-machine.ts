@@ -73,9 +73,10 @@ export class StateMachine {
     this.observer?.storeOpened(this.kv);
   }
 
-  /** Waits for every write to commit first: lmdb-js must not close with writes in flight. */
+  /** Waits for every write to commit first: lmdb-js must not close with writes in flight (nor hashes). */
   async close(): Promise<void> {
     await this.kv.committed();
+    await this.kv.close();
     await this.store.close();
   }
 }

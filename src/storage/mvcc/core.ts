@@ -3,7 +3,7 @@
 // Reads look revisions up in the index and values in the write buffer, then LMDB. A write txn's
 // changes go to the index and the write buffer at once, and to LMDB (asynchronous writes) only when
 // the whole write txn has succeeded, so LMDB never holds part of one.
-import type { Database } from 'lmdb';
+import type { Database, Transaction } from 'lmdb';
 import { Errors } from '../../main/errors.js';
 import { decodeKeyValue, encodePut, encodeTombstone } from './kv-codec.js';
 import { newVisible, type KeyIndex } from './key-index.js';
@@ -19,9 +19,9 @@ export type MetaDb = Database<Buffer, string>;
 /** Meta key of the last compaction's revision (8-byte big-endian), as etcd's finishedCompactRev. */
 const COMPACT_REV_KEY = 'finishedCompactRev';
 
-/** The compacted revision LMDB holds; -1 if never compacted. */
-function readCompactRev(meta: MetaDb): number {
-  const bytes = meta.getBinary(COMPACT_REV_KEY);
+/** The compacted revision LMDB holds (as the given read transaction sees it, if any); -1 if never compacted. */
+export function readCompactRev(meta: MetaDb, transaction?: Transaction): number {
+  const bytes = transaction === undefined ? meta.getBinary(COMPACT_REV_KEY) : meta.get(COMPACT_REV_KEY, { transaction });
   return bytes === undefined ? -1 : Number(bytes.readBigUInt64BE(0));
 }
 

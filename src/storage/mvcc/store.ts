@@ -25,7 +25,8 @@ import { applyDeleteRange, applyPut, applyTxn } from './apply.js';
 import { changeOf } from './change-feed.js';
 import { CurrentView, MvccCore, WriteTxn, type MetaDb, type RevisionDb } from './core.js';
 import { toIndexRange, type ChangeListener, type HistoryBatch, type HistoryLimits, type KeyRange } from './events.js';
-import { hashAll, hashByRev } from './hash.js';
+import { hasCompactedRange, keepAt } from './hash.js';
+import { HashWorker } from './hash-pool.js';
 import { prevKvOf, scanHistory } from './history.js';
 import { applyRange } from './range.js';
 import { indexKey } from './tree-index.js';
@@ -44,6 +45,17 @@ import type { WriteView } from './view.js';
 
 /** Sub-databases the store opens in the caller's environment (which needs maxDbs for them). */
 export const MVCC_DB_NAMES = { revisions: 'mvcc.key', meta: 'mvcc.meta' } as const;
+
+/** Opens (creating if needed) the store's sub-databases in env: here and in the hash worker. */
+export function openMvccDbs(env: RootDatabase): { revisions: RevisionDb; meta: MetaDb } {
+  const revisions: RevisionDb = env.openDB<Buffer, Buffer>({
+    name: MVCC_DB_NAMES.revisions,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+  });
+  const meta: MetaDb = env.openDB<Buffer, string>({ name: MVCC_DB_NAMES.meta, encoding: 'binary' });
+  return { revisions, meta };
+}
 
 /**
  * Bound on the bytes written but not yet committed (the write buffer). Past it, backpressure()
@@ -69,6 +81,7 @@ export class MvccStore {
   private readonly tx: WriteTxn;
   private broken: MvccBrokenError | undefined;
   private listener: ChangeListener | undefined;
+  private readonly hashWorker = new HashWorker();
 
   private constructor(
     private readonly env: RootDatabase,
@@ -80,12 +93,7 @@ export class MvccStore {
 
   /** Opens (creating if needed) the store's sub-databases in env and rebuilds the index from them. */
   static open(env: RootDatabase): MvccStore {
-    const revisions: RevisionDb = env.openDB<Buffer, Buffer>({
-      name: MVCC_DB_NAMES.revisions,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-    });
-    const meta: MetaDb = env.openDB<Buffer, string>({ name: MVCC_DB_NAMES.meta, encoding: 'binary' });
+    const { revisions, meta } = openMvccDbs(env);
     return new MvccStore(env, MvccCore.restore(revisions, meta));
   }
 
@@ -159,23 +167,38 @@ export class MvccStore {
     return prevKvOf(this.core, indexKey(key), revision);
   }
 
-  /** etcd's HashKV: hash of the history up to revision (0 = current), once LMDB holds every write. */
+  /**
+   * etcd's HashKV: hash of the history up to revision (0 = current), once LMDB holds every write;
+   * computed on the hash worker thread (hash.ts hashByRev's result).
+   */
   async hashKV(revision: number): Promise<HashKVResult> {
-    await this.settled();
-    const { currentRev, compactRev } = this.core;
-    if (revision > 0 && revision <= compactRev) throw Errors.compacted;
-    if (revision > currentRev) throw Errors.futureRev;
-    const hash = hashByRev(this.core, revision === 0 ? currentRev : revision);
-    return { hash, compactRevision: compactRev, revision: currentRev };
+    for (;;) {
+      await this.settled();
+      if (!this.core.pending.idle) continue; // written to since: LMDB must hold exactly the revisions below
+      const { currentRev, compactRev } = this.core;
+      if (revision > 0 && revision <= compactRev) throw Errors.compacted;
+      if (revision > currentRev) throw Errors.futureRev;
+      const hash = await this.hashInWorker(revision === 0 ? currentRev : revision, true);
+      if (hash !== undefined) return { hash, compactRevision: compactRev, revision: currentRev };
+    }
   }
 
   /**
    * CRC-32C over every stored revision, once LMDB holds every write (etcd's Hash covers its whole
-   * backend; this covers the KV data).
+   * backend; this covers the KV data); computed on the hash worker thread (hash.ts hashAll's result).
    */
   async hash(): Promise<number> {
-    await this.settled();
-    return hashAll(this.core);
+    for (;;) {
+      await this.settled();
+      if (!this.core.pending.idle) continue;
+      const hash = await this.hashInWorker(this.core.currentRev, false);
+      if (hash !== undefined) return hash;
+    }
+  }
+
+  /** Waits for the store's hashes in progress; the caller closes the environment after. */
+  async close(): Promise<void> {
+    await this.hashWorker.close();
   }
 
   /** Bytes in use by the whole LMDB environment once every write so far is committed (etcd reports its whole backend's size). */
@@ -230,6 +253,20 @@ export class MvccStore {
     }
     if (tx.changes > 0 && this.listener !== undefined) this.listener(changeOf(this.core, tx.rev + 1, tx.changes));
     return resp;
+  }
+
+  /**
+   * Hashes the revision db up to upTo on the hash worker, in a snapshot taken after this call (LMDB
+   * must hold every write now). Revisions written meanwhile are above upTo; a compaction committed
+   * meanwhile changes the snapshot: then undefined (ask again). byRev: with hashKV's keep set, worked
+   * out here from the index as it is now.
+   */
+  private async hashInWorker(upTo: number, byRev: boolean): Promise<number | undefined> {
+    const { compactRev } = this.core;
+    const keep = byRev && hasCompactedRange(this.core.revisions, compactRev) ? keepAt(this.core, upTo) : undefined;
+    const path = (this.env as unknown as { path: string }).path; // lmdb-js's RootDatabase has it; its typings miss it
+    const result = await this.hashWorker.run({ path, upTo, compactRev, keep });
+    return result.type === 'hashed' ? result.hash : undefined;
   }
 
   /** Waits until LMDB holds every write of the store, so that reading LMDB alone sees them all. */
