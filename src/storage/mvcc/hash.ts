@@ -9,8 +9,9 @@
 import type { Transaction } from 'lmdb';
 import type { MvccCore, RevisionDb } from './core.js';
 import { Crc32c } from './crc32c.js';
-import { newVisible } from './key-index.js';
+import { newVisible, type KeyIndex } from './key-index.js';
 import { isTombstoneKey, revKey, revMain, revSub } from './revision.js';
+import type { TreeIndex } from './tree-index.js';
 
 const KEY_BUCKET = Buffer.from('key');
 
@@ -59,23 +60,65 @@ export class KeepSet {
   }
 }
 
+/** Keys looked at per event turn while the keep set is worked out for the hash worker. */
+const KEEP_KEYS_PER_TURN = 10_000;
+
 /**
  * The keep set for hashing at rev, from the index (which must match the revision db): as flat
  * (main, sub) pairs, the revision each key shows at rev where that is at or below the compacted
  * revision; undefined when no key shows any revision at rev (then every revision counts).
- * O(keys): call it only when the db holds revisions at or below the compacted revision.
+ * O(keys): work it out only when the db holds revisions at or below the compacted revision.
  */
+class KeepCollector {
+  private readonly keys: Iterator<KeyIndex>;
+  private readonly visible = newVisible();
+  private readonly pairs: number[] = [];
+  private any = false;
+
+  constructor(
+    index: TreeIndex,
+    private readonly rev: number,
+    private readonly compactRev: number,
+  ) {
+    this.keys = index.values();
+  }
+
+  /** Looks at up to n more keys; false once it has looked at every key. */
+  step(n: number): boolean {
+    const { rev, visible } = this;
+    for (let i = 0; i < n; i++) {
+      const next = this.keys.next();
+      if (next.done === true) return false;
+      if (!next.value.lookup(rev, visible)) continue;
+      this.any = true;
+      if (visible.main <= this.compactRev) this.pairs.push(visible.main, visible.sub);
+    }
+    return true;
+  }
+
+  result(): Float64Array<ArrayBuffer> | undefined {
+    return this.any ? Float64Array.from(this.pairs) : undefined;
+  }
+}
+
+/** The keep set (see KeepCollector) at once. */
 export function keepAt(core: MvccCore, rev: number): Float64Array<ArrayBuffer> | undefined {
-  const visible = newVisible();
-  const pairs: number[] = [];
-  let any = false;
-  core.index.some((ki) => {
-    if (!ki.lookup(rev, visible)) return false;
-    any = true;
-    if (visible.main <= core.compactRev) pairs.push(visible.main, visible.sub);
-    return false;
-  });
-  return any ? Float64Array.from(pairs) : undefined;
+  const keep = new KeepCollector(core.index, rev, core.compactRev);
+  while (keep.step(Infinity));
+  return keep.result();
+}
+
+/**
+ * The keep set, KEEP_KEYS_PER_TURN keys per event turn, so that a large index does not hold up the
+ * main thread; compactRev is the store's when it began. Writes meanwhile leave it as it was at the
+ * start: they are above rev, and no write above rev changes which revision a key shows at rev.
+ * A compaction meanwhile does change it: the caller must check that none happened (the hash worker
+ * compares compactRev with its snapshot's).
+ */
+export async function keepAtInTurns(core: MvccCore, rev: number, compactRev: number): Promise<Float64Array<ArrayBuffer> | undefined> {
+  const keep = new KeepCollector(core.index, rev, compactRev);
+  while (keep.step(KEEP_KEYS_PER_TURN)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return keep.result();
 }
 
 /** Whether the revision db holds a revision at or below the compacted revision (read in the given transaction, if any). */

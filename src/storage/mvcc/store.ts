@@ -25,7 +25,7 @@ import { applyDeleteRange, applyPut, applyTxn } from './apply.js';
 import { changeOf } from './change-feed.js';
 import { CurrentView, MvccCore, WriteTxn, type MetaDb, type RevisionDb } from './core.js';
 import { toIndexRange, type ChangeListener, type HistoryBatch, type HistoryLimits, type KeyRange } from './events.js';
-import { hasCompactedRange, keepAt } from './hash.js';
+import { hasCompactedRange, keepAtInTurns } from './hash.js';
 import { HashWorker } from './hash-pool.js';
 import { prevKvOf, scanHistory } from './history.js';
 import { applyRange } from './range.js';
@@ -259,11 +259,12 @@ export class MvccStore {
    * Hashes the revision db up to upTo on the hash worker, in a snapshot taken after this call (LMDB
    * must hold every write now). Revisions written meanwhile are above upTo; a compaction committed
    * meanwhile changes the snapshot: then undefined (ask again). byRev: with hashKV's keep set, worked
-   * out here from the index as it is now.
+   * out here from the index (in turns; see keepAtInTurns).
    */
   private async hashInWorker(upTo: number, byRev: boolean): Promise<number | undefined> {
     const { compactRev } = this.core;
-    const keep = byRev && hasCompactedRange(this.core.revisions, compactRev) ? keepAt(this.core, upTo) : undefined;
+    const keep = byRev && hasCompactedRange(this.core.revisions, compactRev) ? await keepAtInTurns(this.core, upTo, compactRev) : undefined;
+    if (this.core.compactRev !== compactRev) return undefined; // compacted while the keep set was worked out
     const path = (this.env as unknown as { path: string }).path; // lmdb-js's RootDatabase has it; its typings miss it
     const result = await this.hashWorker.run({ path, upTo, compactRev, keep });
     return result.type === 'hashed' ? result.hash : undefined;
