@@ -121,10 +121,10 @@ export async function keepAtInTurns(core: MvccCore, rev: number, compactRev: num
   return keep.result();
 }
 
-/** Whether the revision db holds a revision at or below the compacted revision (read in the given transaction, if any). */
-export function hasCompactedRange(revisions: RevisionDb, compactRev: number, transaction?: Transaction): boolean {
+/** Whether the revision db holds a revision at or below the compacted revision. */
+export function hasCompactedRange(revisions: RevisionDb, compactRev: number): boolean {
   if (compactRev < 0) return false;
-  for (const _ of revisions.getKeys({ end: revKey(compactRev + 1, 0, false), limit: 1, transaction })) return true;
+  for (const _ of revisions.getKeys({ end: revKey(compactRev + 1, 0, false), limit: 1 })) return true;
   return false;
 }
 
