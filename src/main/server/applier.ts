@@ -64,23 +64,29 @@ export class Applier {
    */
   apply(entries: readonly Entry[], deliver: OutcomeSink): Promise<void> | undefined {
     const state = this.sm.state;
-    let applied = state.applied().index;
-    for (const entry of entries) {
-      if (entry.index <= applied) continue;
-      if (entry.type === EntryType.ConfChange) {
-        const cc = decodeConfChange(entry.data);
-        const outcome = this.confChange(cc);
-        if (cc.origin === this.memberId) deliver(cc.id, outcome);
-      } else if (entry.data.byteLength > 0) {
-        const { origin, id } = requestOrigin(entry.data);
-        const mine = origin === this.memberId;
-        const request = (mine ? this.localRequest(id) : undefined) ?? decodeWriteRequest(entry.data);
-        const outcome = this.execute(request);
-        if (mine) deliver(id, outcome);
+    const skipThrough = state.applied().index;
+    let last: Entry | undefined;
+    try {
+      for (const entry of entries) {
+        if (entry.index <= skipThrough) continue;
+        if (entry.type === EntryType.ConfChange) {
+          const cc = decodeConfChange(entry.data);
+          const outcome = this.confChange(cc);
+          if (cc.origin === this.memberId) deliver(cc.id, outcome);
+        } else if (entry.data.byteLength > 0) {
+          const { origin, id } = requestOrigin(entry.data);
+          const mine = origin === this.memberId;
+          const request = (mine ? this.localRequest(id) : undefined) ?? decodeWriteRequest(entry.data);
+          const outcome = this.execute(request);
+          if (mine) deliver(id, outcome);
+        }
+        last = entry;
       }
-      // Per entry: should a later entry break the store, what LMDB commits stays consistent.
-      state.setApplied({ index: entry.index, term: entry.term });
-      applied = entry.index;
+    } finally {
+      // One write of the applied index per batch, in the same LMDB transaction as the batch's
+      // writes. Should an entry break the store, it still names the last entry applied in full,
+      // so what LMDB commits stays consistent.
+      if (last !== undefined) state.setApplied({ index: last.index, term: last.term });
     }
     failpoint('applyBeforeCommit');
     // "After commit": once the LMDB transaction holding this batch has committed.
