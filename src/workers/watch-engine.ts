@@ -220,7 +220,7 @@ export class WatchEngine {
   }
 
   private flush(): void {
-    if (this.out.length > 0) this.host.send({ type: 'output', data: this.out.take() });
+    if (this.out.length > 0) this.host.send({ type: 'output', output: this.out.take() });
   }
 
   // ---- the live loop

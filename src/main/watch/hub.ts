@@ -20,7 +20,7 @@ import type { Change, KeyRange, MvccStore } from '../../storage/mvcc/index.js';
 import { postToWorker, type FromWorker, type ToWorker, type WatchWorkerData, type WireRange } from './protocol.js';
 import { RecordKind, recordBytes, writeRecord, type EventBytes } from './record.js';
 import { WatchIds } from './registry.js';
-import { forEachResponse } from './response.js';
+import { forEachMessage, forEachSegment, type ArenaOutput } from './response.js';
 import { createRing, RingWriter } from './ring.js';
 import { spawnWorker, workerModule } from './spawn.js';
 
@@ -34,7 +34,11 @@ export interface WatchHubOptions {
   progressNotifyIntervalMs?: number;
   /** Responses of a fragment watcher are split from this size on (etcd: --max-request-bytes + 512 KiB). */
   maxResponseBytes?: number;
-  /** Response bytes a stream may have queued before its watchers fall behind (default 4 MiB), and over a worker's streams (256 MiB). */
+  /**
+   * Response bytes a stream may have queued before its watchers fall behind (default 128 KiB), and
+   * over a worker's streams (256 MiB). Like etcd's 128-response channel per stream: under load,
+   * watchers fall behind and catch up with one response for many revisions rather than one each.
+   */
   streamWindowBytes?: number;
   totalWindowBytes?: number;
 }
@@ -51,6 +55,11 @@ export interface WatchContext {
 export interface WatchSink {
   /** Queues a response (pre-encoded bytes or a message); false when the stream's buffer is full. */
   write(response: Uint8Array | Init<WatchResponse>): boolean;
+  /**
+   * Queues responses already framed as gRPC messages (uncompressed), one after another: a worker's
+   * responses for this stream in one turn. Without it, the hub writes them one by one.
+   */
+  writeMessages?(messages: Uint8Array): boolean;
   /** Resolves when the stream's buffer has room again; rejects once the call has ended. */
   drained(): Promise<void>;
 }
@@ -94,7 +103,7 @@ export class WatchHub {
       ringBytes: options.ringBytes ?? 32 * 1024 * 1024,
       progressNotifyIntervalMs: options.progressNotifyIntervalMs ?? 10 * 60 * 1000,
       maxResponseBytes: options.maxResponseBytes ?? 2 * 1024 * 1024,
-      streamWindowBytes: options.streamWindowBytes ?? 4 * 1024 * 1024,
+      streamWindowBytes: options.streamWindowBytes ?? 128 * 1024,
       totalWindowBytes: options.totalWindowBytes ?? 256 * 1024 * 1024,
     };
   }
@@ -232,7 +241,7 @@ export class WatchHub {
   private onWorkerMessage(fanout: FanoutWorker, message: FromWorker): void {
     switch (message.type) {
       case 'output':
-        this.writeOutput(message.data);
+        this.writeOutput(message.output);
         return;
       case 'history':
         if (this.storeOpen) this.readHistory(fanout, message);
@@ -243,16 +252,8 @@ export class WatchHub {
     }
   }
 
-  private writeOutput(data: ArrayBuffer): void {
-    let last: HubStream | undefined;
-    forEachResponse(data, (id, response) => {
-      const stream = last?.id === id ? last : this.streams.get(id);
-      if (stream === undefined) return;
-      if (stream !== last) last?.wrote();
-      last = stream;
-      stream.write(response);
-    });
-    last?.wrote();
+  private writeOutput(output: ArenaOutput): void {
+    forEachSegment(output, (id, messages) => this.streams.get(id)?.write(messages));
   }
 
   // ---- the store
@@ -408,13 +409,21 @@ export class HubStream {
 
   // ---- for the hub: a worker's responses
 
-  write(response: Buffer): void {
-    if (!this.sink.write(response)) this.blocked = true;
-    this.unacked += 8 + response.length;
+  /** Writes a worker's responses for this stream of one turn (gRPC messages); acks them now, or once the stream has room again. */
+  write(messages: Buffer): void {
+    const sink = this.sink;
+    if (sink.writeMessages !== undefined) {
+      if (!sink.writeMessages(messages)) this.blocked = true;
+    } else {
+      forEachMessage(messages, (response) => {
+        if (!sink.write(response)) this.blocked = true;
+      });
+    }
+    this.unacked += messages.length;
+    this.wrote();
   }
 
-  /** The responses of one output batch are written: ack them now, or once the stream has room again. */
-  wrote(): void {
+  private wrote(): void {
     if (this.draining) return;
     if (!this.blocked) return this.ackAll();
     this.draining = true;

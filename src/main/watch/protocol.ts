@@ -5,9 +5,10 @@
 //   main → worker: create / cancel / progress / close-stream (a stream's requests, in the order the
 //                  client sent them), acks (bytes of a stream's responses written to its gRPC stream),
 //                  history (a reply: records read from the store), close.
-//   worker → main: output (responses for many streams in one buffer, see OutputArena), history (a
+//   worker → main: output (responses for many streams in a few pages, see OutputArena), history (a
 //                  request to read the store), closed.
 import type { MessagePort, Worker } from 'node:worker_threads';
+import type { ArenaOutput } from './response.js';
 
 /** What a worker is started with (workerData). */
 export interface WatchWorkerData {
@@ -69,7 +70,7 @@ export type ToWorker =
   | { readonly type: 'close' };
 
 export type FromWorker =
-  | { readonly type: 'output'; readonly data: ArrayBuffer }
+  | { readonly type: 'output'; readonly output: ArenaOutput }
   | {
       readonly type: 'history';
       readonly id: number;
@@ -82,7 +83,7 @@ export type FromWorker =
 type Port = Pick<MessagePort | Worker, 'postMessage'>;
 
 function transferOf(message: ToWorker | FromWorker): ArrayBuffer[] {
-  if (message.type === 'output') return [message.data];
+  if (message.type === 'output') return message.output.pages;
   if (message.type === 'history' && 'records' in message) return [message.records];
   return [];
 }

@@ -339,6 +339,19 @@ abstract class StreamingCall<Res> extends Call implements ResponseStream<Res> {
     return stream.write(frame);
   }
 
+  /** Queues responses already framed as gRPC messages (uncompressed), one after another: one write for all of them. */
+  writeMessages(messages: Uint8Array): boolean {
+    const stream = this.stream;
+    if (this.finished || !isOpen(stream)) return false;
+    if (!stream.headersSent) this.sendHeaders();
+    if (!this.corked) {
+      this.corked = true;
+      stream.cork();
+      process.nextTick(uncork, this);
+    }
+    return stream.write(messages);
+  }
+
   drained(): Promise<void> {
     const reason = this.earlyEndReason;
     if (reason !== undefined) return Promise.reject(reason);
