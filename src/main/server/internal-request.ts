@@ -66,10 +66,30 @@ function isPlainLease(lease: bigint | undefined): boolean {
   return lease === undefined || (typeof lease === 'bigint' && lease >= 0n && lease < TWO_64);
 }
 
+/**
+ * Put entries are carved from slabs of their own: Node's 8 KiB pool would need a new ArrayBuffer
+ * every few puts of 1 KiB values. Entries leave the Raft log in order, so slabs are freed whole.
+ */
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+function allocEntry(size: number): Buffer {
+  if (size > SLAB_BYTES >>> 4) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const buf = slab.subarray(slabUsed, slabUsed + size);
+  // 8-byte aligned, as Node's pool keeps its slices.
+  slabUsed = (slabUsed + size + 7) & ~7;
+  return buf;
+}
+
 function encodePut(p: PutRequest): Buffer {
   const leaseBytes = p.lease === undefined ? 0 : 8;
   const at = HEADER_BYTES + 2 + leaseBytes;
-  const buf = Buffer.allocUnsafe(at + 4 + p.key.length + p.value.length);
+  const buf = allocEntry(at + 4 + p.key.length + p.value.length);
   buf[HEADER_BYTES] = PUT_TAG;
   buf[HEADER_BYTES + 1] =
     (p.prevKv === true ? PREV_KV : 0) | (p.ignoreValue === true ? IGNORE_VALUE : 0) | (p.ignoreLease === true ? IGNORE_LEASE : 0) | (leaseBytes > 0 ? HAS_LEASE : 0);
