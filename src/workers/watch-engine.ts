@@ -56,6 +56,7 @@ class Stream {
 
 class Watcher {
   state = State.Live;
+  groupKey: string | undefined = undefined;
   /** Created with a start at or below the store's revision then: caught up (in one batch) once the cursor reaches that revision. */
   syncFloor = 0;
   /** No events sent since the last progress tick (etcd's progress[id]). */
@@ -63,6 +64,7 @@ class Watcher {
   /** Live loop scratch: the ring record last matched, and the indexes of its events taken. */
   mark = -1;
   readonly picked: number[] = [];
+  pickedCount = 0;
   /** Catch-up pass scratch: event fields gathered, and the revision this watcher stopped before (0: none). */
   readonly batch: Buffer[] = [];
   stoppedBefore = 0;
@@ -117,6 +119,8 @@ export class WatchEngine {
   private readonly live = new WatcherIndex<Watcher>();
   private readonly streams = new Map<number, Stream>();
   private readonly out = new OutputArena();
+  /** deliverLive's scratch: the event fields of one watcher's response. */
+  private readonly fields: Buffer[] = [];
   private readonly headers: HeaderCache;
   private term = 0;
   private totalUnacked = 0;
@@ -277,22 +281,23 @@ export class WatchEngine {
             return;
           }
           w.mark = seq;
-          w.picked.length = 0;
+          w.pickedCount = 0;
           touched.push(w);
         }
-        w.picked.push(i);
+        w.picked[w.pickedCount++] = i;
       });
     }
     if (touched.length === 0) return;
     const encoded = new EncodedRecord(record);
     const header = this.headers.get(record.revision, record.term);
-    const fields: Buffer[] = [];
+    const fields = this.fields;
     for (const w of touched) {
-      fields.length = 0;
-      for (const i of w.picked) fields.push(encoded.field(i, w.prevKv));
-      this.emitEvents(w, header, fields);
+      const n = w.pickedCount;
+      for (let k = 0; k < n; k++) fields[k] = encoded.field(w.picked[k]!, w.prevKv);
+      this.emitEvents(w, header, fields, n);
       w.nextRev = record.revision + 1;
     }
+    if (fields.length > 64) fields.length = 0; // a record of many events: let its fields go
   }
 
   private fallBehind(w: Watcher, firstMissing: number): void {
@@ -417,14 +422,14 @@ export class WatchEngine {
   // ---- responses
 
   /** Sends events to a watcher: one response, or etcd's fragments when it asked for them. */
-  emitEvents(w: Watcher, header: Buffer, fields: readonly Buffer[]): void {
+  emitEvents(w: Watcher, header: Buffer, fields: readonly Buffer[], count = fields.length): void {
     const stream = w.stream;
     let bytes = 0;
     if (!w.fragment) {
-      bytes = this.out.events(stream.id, header, w.id, fields, 0, fields.length, false);
+      bytes = this.out.events(stream.id, header, w.id, fields, 0, count, false);
     } else {
       const base = header.length + (w.id !== 0 ? 1 + varintBytes(w.id) : 0);
-      const ends = fragmentEnds(base, fields.map((f) => f.length), this.config.maxResponseBytes);
+      const ends = fragmentEnds(base, fields.slice(0, count).map((f) => f.length), this.config.maxResponseBytes);
       let from = 0;
       for (let k = 0; k < ends.length; k++) {
         bytes += this.out.events(stream.id, header, w.id, fields, from, ends[k]!, k < ends.length - 1);
@@ -546,7 +551,7 @@ class CatchUpPass {
     private readonly watchers: readonly Watcher[],
   ) {
     for (const w of watchers) {
-      w.batch.length = 0;
+      if (w.batch.length !== 0) w.batch.length = 0;
       w.stoppedBefore = 0;
       this.index.add(w);
       if (!this.streams.has(w.stream)) {

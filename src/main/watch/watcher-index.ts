@@ -6,6 +6,8 @@ import type { WireRange } from './protocol.js';
 
 export interface Ranged {
   readonly range: WireRange;
+  /** The index's key for the watcher's range group, worked out on first use (watchers come and go often). */
+  groupKey?: string | undefined;
 }
 
 interface RangeGroup<W> {
@@ -38,7 +40,7 @@ export class WatcherIndex<W extends Ranged> {
       if (set === undefined) this.single.set(key, (set = new Set()));
       set.add(w);
     } else {
-      const id = groupId(key, end);
+      const id = (w.groupKey ??= groupId(key, end));
       let group = this.groups.get(id);
       if (group === undefined) {
         group = { start: key, end, watchers: new Set() };
@@ -57,7 +59,7 @@ export class WatcherIndex<W extends Ranged> {
       if (set === undefined || !set.delete(w)) return false;
       if (set.size === 0) this.single.delete(key);
     } else {
-      const id = groupId(key, end);
+      const id = (w.groupKey ??= groupId(key, end));
       const group = this.groups.get(id);
       if (group === undefined || !group.watchers.delete(w)) return false;
       if (group.watchers.size === 0) {
