@@ -59,19 +59,24 @@ export class WalStore {
 
   /** Applies writes in order in one transaction, fsynced before return (group commit); returns the last index. */
   write(writes: readonly WalWrite[]): number {
+    // Only the last hard state of the group is written: the transaction commits them all at once.
+    let hardState: HardState | undefined;
     this.env.transactionSync(() => {
-      for (const w of writes) this.writeOne(w);
+      for (const w of writes) {
+        if (w.hardState !== undefined) hardState = w.hardState;
+        this.writeOne(w);
+      }
+      if (hardState !== undefined) this.meta.putSync(HARD_STATE, pack(hardState));
     });
     return this.lastIndex;
   }
 
   private writeOne(w: WalWrite): void {
-      if (w.compactTo !== undefined) {
-        this.removeKeys([...this.entries.getKeys({ end: w.compactTo + 1 })]);
-      }
-      if (w.snapshot !== undefined) this.meta.putSync(SNAPSHOT, pack(w.snapshot));
-      if (w.hardState !== undefined) this.meta.putSync(HARD_STATE, pack(w.hardState));
-      if (w.batch !== undefined) this.appendBatch(w.batch);
+    if (w.compactTo !== undefined) {
+      this.removeKeys([...this.entries.getKeys({ end: w.compactTo + 1 })]);
+    }
+    if (w.snapshot !== undefined) this.meta.putSync(SNAPSHOT, pack(w.snapshot));
+    if (w.batch !== undefined) this.appendBatch(w.batch);
   }
 
   private appendBatch(batch: Uint8Array): void {
