@@ -186,6 +186,9 @@ export class WatchEngine {
       case 'history':
         this.onHistory(message);
         break;
+      case 'pages':
+        for (const page of message.pages) this.out.recycle(page);
+        return;
       case 'close':
         this.close();
         return;

@@ -57,9 +57,10 @@ export interface WatchSink {
   write(response: Uint8Array | Init<WatchResponse>): boolean;
   /**
    * Queues responses already framed as gRPC messages (uncompressed), one after another: a worker's
-   * responses for this stream in one turn. Without it, the hub writes them one by one.
+   * responses for this stream in one turn. `done` is called once the bytes are no longer needed (the
+   * worker writes its next responses over them). Without it, the hub writes them one by one.
    */
-  writeMessages?(messages: Uint8Array): boolean;
+  writeMessages?(messages: Uint8Array, done: () => void): boolean;
   /** Resolves when the stream's buffer has room again; rejects once the call has ended. */
   drained(): Promise<void>;
 }
@@ -241,7 +242,7 @@ export class WatchHub {
   private onWorkerMessage(fanout: FanoutWorker, message: FromWorker): void {
     switch (message.type) {
       case 'output':
-        this.writeOutput(message.output);
+        this.writeOutput(fanout, message.output);
         return;
       case 'history':
         if (this.storeOpen) this.readHistory(fanout, message);
@@ -252,8 +253,10 @@ export class WatchHub {
     }
   }
 
-  private writeOutput(output: ArenaOutput): void {
-    forEachSegment(output, (id, messages) => this.streams.get(id)?.write(messages));
+  private writeOutput(fanout: FanoutWorker, output: ArenaOutput): void {
+    const pages = new OutputPages(this, fanout, output.pages);
+    forEachSegment(output, (id, messages) => this.streams.get(id)?.write(messages, pages));
+    pages.done();
   }
 
   // ---- the store
@@ -320,6 +323,26 @@ export class WatchHub {
     let at = 0;
     for (const g of groups) at = writeRecord(records, at, RecordKind.Events, g.revision, term, request.prevKv, g.events);
     this.send(fanout, { type: 'history', id: request.id, records: records.buffer, through: batch.through, compactRevision });
+  }
+}
+
+/** The pages of one worker output: back to the worker once every write of them is done, unless a sink kept views of them. */
+class OutputPages {
+  /** Writes not done yet, and one for the hub while it hands the output out. */
+  private pending = 1;
+  kept = false;
+  readonly done = (): void => {
+    if (--this.pending === 0 && !this.kept) this.hub.send(this.fanout, { type: 'pages', pages: this.pages });
+  };
+
+  constructor(
+    private readonly hub: WatchHub,
+    private readonly fanout: FanoutWorker,
+    private readonly pages: ArrayBuffer[],
+  ) {}
+
+  writing(): void {
+    this.pending++;
   }
 }
 
@@ -410,11 +433,13 @@ export class HubStream {
   // ---- for the hub: a worker's responses
 
   /** Writes a worker's responses for this stream of one turn (gRPC messages); acks them now, or once the stream has room again. */
-  write(messages: Buffer): void {
+  write(messages: Buffer, pages: OutputPages): void {
     const sink = this.sink;
     if (sink.writeMessages !== undefined) {
-      if (!sink.writeMessages(messages)) this.blocked = true;
+      pages.writing();
+      if (!sink.writeMessages(messages, pages.done)) this.blocked = true;
     } else {
+      pages.kept = true; // the sink may keep views of the responses
       forEachMessage(messages, (response) => {
         if (!sink.write(response)) this.blocked = true;
       });

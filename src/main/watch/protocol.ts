@@ -4,7 +4,8 @@
 //
 //   main → worker: create / cancel / progress / close-stream (a stream's requests, in the order the
 //                  client sent them), acks (bytes of a stream's responses written to its gRPC stream),
-//                  history (a reply: records read from the store), close.
+//                  history (a reply: records read from the store), pages (output pages written out,
+//                  to be used again), close.
 //   worker → main: output (responses for many streams in a few pages, see OutputArena), history (a
 //                  request to read the store), closed.
 import type { MessagePort, Worker } from 'node:worker_threads';
@@ -67,6 +68,8 @@ export type ToWorker =
       /** Watchers that needed revisions below it get a compaction response. */
       readonly compactRevision: number;
     }
+  /** Pages of earlier outputs whose bytes every stream has sent; transferred. */
+  | { readonly type: 'pages'; readonly pages: ArrayBuffer[] }
   | { readonly type: 'close' };
 
 export type FromWorker =
@@ -84,6 +87,7 @@ type Port = Pick<MessagePort | Worker, 'postMessage'>;
 
 function transferOf(message: ToWorker | FromWorker): ArrayBuffer[] {
   if (message.type === 'output') return message.output.pages;
+  if (message.type === 'pages') return message.pages;
   if (message.type === 'history' && 'records' in message) return [message.records];
   return [];
 }

@@ -113,6 +113,8 @@ interface Block {
 /** The smallest block, and the most a stream's first block of a turn reserves from what it sent in its previous one. */
 const MIN_BLOCK_BYTES = 256;
 const MAX_BLOCK_HINT_BYTES = 1024 * 1024;
+/** Spare pages kept at most. */
+const MAX_SPARE_PAGES = 64;
 
 /**
  * Responses for many streams, handed to the main thread once per turn without being copied again.
@@ -132,7 +134,15 @@ export class OutputArena {
   /** Per stream with output in the previous turn: its bytes then (the size of its first block this turn). */
   private hints = new Map<number, number>();
 
+  /** Pages the main thread has written out and handed back, to be used again. */
+  private readonly spares: ArrayBuffer[] = [];
+
   constructor(private readonly pageBytes = 256 * 1024) {}
+
+  /** A page from take() whose bytes are no longer needed comes back. */
+  recycle(page: ArrayBuffer): void {
+    if (page.byteLength === this.pageBytes && this.spares.length < MAX_SPARE_PAGES) this.spares.push(page);
+  }
 
   get length(): number {
     return this.bytes;
@@ -220,7 +230,8 @@ export class OutputArena {
       capacity = Math.max(bytes, MIN_BLOCK_BYTES, Math.min(this.hints.get(stream) ?? 0, MAX_BLOCK_HINT_BYTES));
     }
     if (this.page === undefined || this.pagePos + capacity > this.page.length) {
-      this.page = Buffer.allocUnsafeSlow(Math.max(this.pageBytes, capacity));
+      const spare = capacity <= this.pageBytes ? this.spares.pop() : undefined;
+      this.page = spare !== undefined ? Buffer.from(spare) : Buffer.allocUnsafeSlow(Math.max(this.pageBytes, capacity));
       this.pages.push(this.page);
       this.pagePos = 0;
     }

@@ -339,17 +339,23 @@ abstract class StreamingCall<Res> extends Call implements ResponseStream<Res> {
     return stream.write(frame);
   }
 
-  /** Queues responses already framed as gRPC messages (uncompressed), one after another: one write for all of them. */
-  writeMessages(messages: Uint8Array): boolean {
+  /**
+   * Queues responses already framed as gRPC messages (uncompressed), one after another: one write for
+   * all of them. `done` is called once their bytes are no longer needed (sent, or dropped).
+   */
+  writeMessages(messages: Uint8Array, done: () => void): boolean {
     const stream = this.stream;
-    if (this.finished || !isOpen(stream)) return false;
+    if (this.finished || !isOpen(stream)) {
+      done();
+      return false;
+    }
     if (!stream.headersSent) this.sendHeaders();
     if (!this.corked) {
       this.corked = true;
       stream.cork();
       process.nextTick(uncork, this);
     }
-    return stream.write(messages);
+    return stream.write(messages, done);
   }
 
   drained(): Promise<void> {

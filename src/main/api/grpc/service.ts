@@ -62,8 +62,11 @@ export interface ResponseStream<Res> extends CallContext {
    * before writing more. After the call ended, messages are dropped and false is returned.
    */
   write(message: Init<Res>): boolean;
-  /** Queues messages already encoded and framed (uncompressed gRPC messages, one after another), with one write. */
-  writeMessages(messages: Uint8Array): boolean;
+  /**
+   * Queues messages already encoded and framed (uncompressed gRPC messages, one after another), with
+   * one write; `done` is called once their bytes are no longer needed (sent, or dropped).
+   */
+  writeMessages(messages: Uint8Array, done: () => void): boolean;
   /** Resolves when the send buffer has room; rejects with the reason once the call has ended. */
   drained(): Promise<void>;
 }

@@ -80,7 +80,7 @@ export function watchHandlers(backend: WatchBackend): ServiceHandlers<typeof Wat
     async Watch(call: BidiCall<WatchRequest, WatchResponse | Uint8Array>) {
       const requireLeader = call.metadata[REQUIRE_LEADER_KEY] === 'true';
       if (requireLeader && backend.leader === NONE) throw Errors.noLeader;
-      const stream = backend.watch.openStream({ write: (m) => call.write(m), writeMessages: (m) => call.writeMessages(m), drained: () => call.drained() });
+      const stream = backend.watch.openStream({ write: (m) => call.write(m), writeMessages: (m, done) => call.writeMessages(m, done), drained: () => call.drained() });
       if (requireLeader) monitor.add(stream);
       try {
         const requests = call[Symbol.asyncIterator]();
