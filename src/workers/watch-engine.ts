@@ -10,10 +10,13 @@
 // Every delivery moves nextRev past the revisions delivered, so nothing is sent twice and nothing
 // skipped, whichever way a revision arrives.
 //
-// Flow control: responses go to the main thread in one buffer per turn, and the main thread acks
-// each stream's bytes once its gRPC stream has taken them. A stream with too many bytes unacked
-// takes nothing more: its watchers that an event concerns fall behind, and catch up when the acks
-// come (in larger batches). So a slow client never holds up the ring, the store or other streams.
+// Flow control: responses go to the main thread once per turn (OutputArena: a few pages, each
+// stream's responses together, so one write per stream), and the main thread acks each stream's
+// bytes once its gRPC stream has taken them, and hands the pages back once they are sent. A stream
+// with too many bytes unacked (128 KiB by default, about etcd's 128 responses per stream) takes
+// nothing more: its watchers that an event concerns fall behind, and catch up when the acks come
+// (in larger batches). So a slow client never holds up the ring, the store or other streams, and a
+// busy one gets fewer, larger responses.
 import type { FromWorker, ToWorker, WatchWorkerData, WireRange } from '../main/watch/protocol.js';
 import { RecordKind, readRecord, readRecords, type RevisionRecord } from '../main/watch/record.js';
 import { HeaderCache, OutputArena, eventField, fragmentEnds, varintBytes } from '../main/watch/response.js';
