@@ -104,25 +104,19 @@ function encodePut(p: PutRequest): Buffer {
 function decodePut(data: Uint8Array): WriteRequest {
   const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const flags = view[HEADER_BYTES + 1]!;
-  let at = HEADER_BYTES + 2;
+  const hasLease = (flags & HAS_LEASE) !== 0;
+  const at = HEADER_BYTES + 2 + (hasLease ? 8 : 0);
+  const keyEnd = at + 4 + view.readUInt32BE(at);
   const put: PutRequest = {
-    key: EMPTY,
-    value: EMPTY,
+    key: view.subarray(at + 4, keyEnd),
+    value: view.subarray(keyEnd),
     prevKv: (flags & PREV_KV) !== 0,
     ignoreValue: (flags & IGNORE_VALUE) !== 0,
     ignoreLease: (flags & IGNORE_LEASE) !== 0,
   };
-  if ((flags & HAS_LEASE) !== 0) {
-    put.lease = view.readBigUInt64BE(at);
-    at += 8;
-  }
-  const keyEnd = at + 4 + view.readUInt32BE(at);
-  put.key = view.subarray(at + 4, keyEnd);
-  put.value = view.subarray(keyEnd);
+  if (hasLease) put.lease = view.readBigUInt64BE(HEADER_BYTES + 2);
   return { op: 'put', put };
 }
-
-const EMPTY = Buffer.alloc(0);
 
 export function requestOrigin(data: Uint8Array): { origin: bigint; id: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
