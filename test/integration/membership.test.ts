@@ -20,7 +20,7 @@ async function addAndStart(members: ServerProcess[], name: string, learner: bool
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const added = await etcdctl(members[0]!.endpoint, ['member', 'add', name, `--peer-urls=${peerUrl}`, ...(learner ? ['--learner'] : [])]);
   assert.equal(added.code, 0, added.stderr);
-  assert.match(added.stdout, new RegExp(`^Member [0-9a-f]+ added to cluster [0-9a-f]+\\n`));
+  assert.match(added.stdout, new RegExp(`^Member +[0-9a-f]+ added to cluster +[0-9a-f]+\\n`));
   const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added.stdout)![1]!;
   assert.match(added.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
   const joining = await server('tsetcd', {
@@ -59,14 +59,14 @@ test('member add / join with state existing / learner promote / member remove', 
     await waitFor(() => sameHashes([...four, m5]), 20000, 'the learner to catch up');
     const promoted = await etcdctl(members[0]!.endpoint, ['member', 'promote', m5Id]);
     assert.equal(promoted.code, 0, promoted.stderr);
-    assert.match(promoted.stdout, new RegExp(`Member ${m5Id} promoted in cluster [0-9a-f]+`));
+    assert.match(promoted.stdout, new RegExp(`Member +${m5Id} promoted in cluster +[0-9a-f]+`));
     const afterPromote = await etcdctl(members[0]!.endpoint, ['member', 'list']);
     assert.match(afterPromote.stdout, /, started, m5, .*, false\n/);
 
     const m4Id = /^([0-9a-f]+), started, m4,/m.exec(afterPromote.stdout)![1]!;
     const removed = await etcdctl(members[0]!.endpoint, ['member', 'remove', m4Id]);
     assert.equal(removed.code, 0, removed.stderr);
-    assert.match(removed.stdout, new RegExp(`Member ${m4Id} removed from cluster [0-9a-f]+`));
+    assert.match(removed.stdout, new RegExp(`Member +${m4Id} removed from cluster +[0-9a-f]+`));
     await waitFor(async () => m4.pid === undefined || !(await etcdctl(m4.endpoint, ['endpoint', 'health'])).stdout.includes('is healthy'), 10000, 'm4 to stop');
     const final = await etcdctl(members[0]!.endpoint, ['member', 'list']);
     assert.equal(final.stdout.trim().split('\n').length, 4);
