@@ -28,6 +28,7 @@ import {
 } from './h2-frames.js';
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack-decoder.js';
+import { readWhileSniffing } from './protocol-sniffer.js';
 
 export type H2Route = { readonly kind: 'native' } | { readonly kind: 'rewrite'; readonly received: Buffer };
 
@@ -126,21 +127,7 @@ export function sniffAuthority(socket: net.Socket, timeoutMs: number, decided: (
       socket.setTimeout(ackAt < 0 || assembler.inProgress ? timeoutMs : 0);
     }
   };
-  const giveUp = (): void => {
-    stop();
-    socket.destroy();
-  };
-  const stop = (): void => {
-    socket.off('readable', onReadable);
-    socket.off('timeout', giveUp);
-    socket.off('end', giveUp);
-    socket.setTimeout(0);
-  };
-
-  socket.setTimeout(timeoutMs);
-  socket.on('timeout', giveUp);
-  socket.on('end', giveUp);
-  socket.on('readable', onReadable);
+  const { stop, giveUp } = readWhileSniffing(socket, timeoutMs, onReadable);
   socket.write(EMPTY_SETTINGS_FRAME);
 }
 

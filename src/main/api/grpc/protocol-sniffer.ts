@@ -21,24 +21,40 @@ export function sniffProtocol(socket: net.Socket, timeoutMs: number, decided: (p
     if (seen.compare(PREFACE, 0, n, 0, n) !== 0) done('http1');
     else if (seen.length >= PREFACE.length) done('h2');
   };
-  const giveUp = (): void => {
-    stop();
-    socket.destroy();
+  const done = (protocol: Protocol): void => {
+    reader.stop();
+    socket.unshift(seen!);
+    decided(protocol);
   };
+
+  const reader = readWhileSniffing(socket, timeoutMs, onReadable);
+}
+
+export interface SniffingReader {
+  /** Stops reading and watching; the socket is left as it is. */
+  stop(): void;
+  /** Stops and destroys the socket. */
+  giveUp(): void;
+}
+
+/**
+ * Calls `onReadable` as bytes arrive, until stop(). A socket that stays silent for `timeoutMs`
+ * (callers may change the timeout with socket.setTimeout meanwhile), or ends first, is destroyed.
+ */
+export function readWhileSniffing(socket: net.Socket, timeoutMs: number, onReadable: () => void): SniffingReader {
   const stop = (): void => {
     socket.off('readable', onReadable);
     socket.off('timeout', giveUp);
     socket.off('end', giveUp);
     socket.setTimeout(0);
   };
-  const done = (protocol: Protocol): void => {
+  const giveUp = (): void => {
     stop();
-    socket.unshift(seen!);
-    decided(protocol);
+    socket.destroy();
   };
-
   socket.setTimeout(timeoutMs);
   socket.on('timeout', giveUp);
   socket.on('end', giveUp);
   socket.on('readable', onReadable);
+  return { stop, giveUp };
 }
