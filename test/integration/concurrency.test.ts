@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Etcd3, EtcdLockFailedError } from 'etcd3';
 import { GrpcChannel, grpcMethod, type GrpcMethod } from '../../src/main/api/grpc/client.js';
 import { ElectionService, LeaseService, LockService } from '../../src/main/api/grpc/etcd-services.js';
@@ -13,7 +13,8 @@ import { encodeFrame } from '../../src/main/api/grpc/framing.js';
 import { decode, type Init } from '../../src/main/api/proto/index.js';
 import { clusterStatus, waitFor } from '../helpers/cluster.js';
 import { etcdctl, ETCDCTL_BIN } from '../helpers/etcdctl.js';
-import { startCluster, startServer, tempDir, type ServerProcess } from '../helpers/processes.js';
+import { startCluster, tempDir, type ServerProcess } from '../helpers/processes.js';
+import { besideEtcd } from '../helpers/beside-etcd.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const b = (s: string) => Buffer.from(s);
@@ -118,18 +119,11 @@ const RESIGN = grpcMethod(ElectionService, 'Resign');
 const GRANT = grpcMethod(LeaseService, 'LeaseGrant');
 
 describe('locks and elections, one member, beside real etcd', () => {
-  let etcd: ServerProcess;
-  let tsetcd: ServerProcess;
-  before(async () => {
-    [etcd, tsetcd] = await Promise.all([startServer('etcd'), startServer('tsetcd')]);
-  });
-  after(async () => {
-    await Promise.all([etcd?.destroy(), tsetcd?.destroy()]);
-  });
+  const servers = besideEtcd();
 
   /** Runs the same scenario on both servers at once and compares the transcripts. */
   async function sameOnBoth(scenario: (s: ServerProcess) => Promise<string>): Promise<string> {
-    const [want, got] = await Promise.all([scenario(etcd), scenario(tsetcd)]);
+    const [want, got] = await Promise.all([scenario(servers.etcd), scenario(servers.tsetcd)]);
     assert.equal(normalizeIds(got), normalizeIds(want));
     return got;
   }

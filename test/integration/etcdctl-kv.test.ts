@@ -1,21 +1,12 @@
 // Real etcdctl (Debian's etcd-client 3.4) against bin/tsetcd and against real etcd in the same
 // test: the same commands must print the same output, ids, terms and timings aside.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { normalize } from '../helpers/normalize.js';
-import { startServer, type ServerProcess } from '../helpers/processes.js';
+import { besideEtcd } from '../helpers/beside-etcd.js';
 
-let etcd: ServerProcess;
-let tsetcd: ServerProcess;
-
-before(async () => {
-  [etcd, tsetcd] = await Promise.all([startServer('etcd'), startServer('tsetcd')]);
-});
-
-after(async () => {
-  await Promise.all([etcd?.destroy(), tsetcd?.destroy()]);
-});
+const servers = besideEtcd();
 
 interface Step {
   args: string[];
@@ -25,8 +16,8 @@ interface Step {
 /** Runs a step on both servers; returns tsetcd's normalized output after asserting it equals etcd's. */
 async function same(step: Step): Promise<string> {
   const [want, got] = await Promise.all([
-    etcdctl(etcd.endpoint, step.args, { input: step.input }),
-    etcdctl(tsetcd.endpoint, step.args, { input: step.input }),
+    etcdctl(servers.etcd.endpoint, step.args, { input: step.input }),
+    etcdctl(servers.tsetcd.endpoint, step.args, { input: step.input }),
   ]);
   const render = (r: { code: number; stdout: string; stderr: string }) =>
     `exit ${r.code}\n${normalize(r.stdout)}${normalize(r.stderr)}`;
@@ -101,7 +92,7 @@ test('compaction, and reads below it fail as etcd fails them', async () => {
     { args: ['put', 'c', 'v3'] },
   ]);
   // Both servers have the same history, so the same revision numbers.
-  const status = await etcdctl(tsetcd.endpoint, ['get', 'c', '-w', 'json']);
+  const status = await etcdctl(servers.tsetcd.endpoint, ['get', 'c', '-w', 'json']);
   const rev = (JSON.parse(status.stdout) as { header: { revision: number } }).header.revision;
   await sequence([
     { args: ['compaction', String(rev - 1)] },
@@ -115,11 +106,11 @@ test('compaction, and reads below it fail as etcd fails them', async () => {
 });
 
 test('endpoint status, endpoint health, member list', async () => {
-  const status = await etcdctl(tsetcd.endpoint, ['endpoint', 'status', '-w', 'json']);
+  const status = await etcdctl(servers.tsetcd.endpoint, ['endpoint', 'status', '-w', 'json']);
   assert.equal(status.code, 0, status.stderr);
   const [entry] = JSON.parse(status.stdout) as { Status: { leader: number; header: { member_id: number } } }[];
   assert.equal(entry!.Status.leader, entry!.Status.header.member_id, 'a one-member cluster leads itself');
-  const table = await etcdctl(tsetcd.endpoint, ['endpoint', 'status']);
+  const table = await etcdctl(servers.tsetcd.endpoint, ['endpoint', 'status']);
   assert.match(table.stdout, /^127\.0\.0\.1:\d+, [0-9a-f]+, 3\.4\.0, \d+ [kM]?B, true, false, \d+, \d+, \d+, \n$/);
   await same({ args: ['endpoint', 'health'] });
   await same({ args: ['member', 'list'] });

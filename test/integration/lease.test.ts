@@ -1,11 +1,12 @@
 // Leases with real etcdctl and the etcd3 client, side by side with real etcd; and on a
 // 3-member cluster, a lease's keys expire once, everywhere, across a leader failover.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { normalize } from '../helpers/normalize.js';
-import { startCluster, startServer, type ServerProcess } from '../helpers/processes.js';
+import { startCluster, type ServerProcess } from '../helpers/processes.js';
+import { besideEtcd } from '../helpers/beside-etcd.js';
 import { clusterStatus, waitFor } from '../helpers/cluster.js';
 
 /**
@@ -22,14 +23,7 @@ function normalizeLeases(text: string): string {
 }
 
 describe('leases, one member, beside real etcd', () => {
-  let etcd: ServerProcess;
-  let tsetcd: ServerProcess;
-  before(async () => {
-    [etcd, tsetcd] = await Promise.all([startServer('etcd'), startServer('tsetcd')]);
-  });
-  after(async () => {
-    await Promise.all([etcd?.destroy(), tsetcd?.destroy()]);
-  });
+  const servers = besideEtcd();
 
   /** Runs the same etcdctl session on both; lease ids are captured per server. */
   async function session(server: ServerProcess): Promise<string> {
@@ -60,12 +54,12 @@ describe('leases, one member, beside real etcd', () => {
   }
 
   test('etcdctl lease grant, timetolive --keys, keep-alive, list, revoke: same transcript as etcd', async () => {
-    const [want, got] = await Promise.all([session(etcd), session(tsetcd)]);
+    const [want, got] = await Promise.all([session(servers.etcd), session(servers.tsetcd)]);
     assert.equal(normalizeLeases(got), normalizeLeases(want));
   });
 
   test('an expired lease takes its keys with it (etcd3 client)', async () => {
-    for (const s of [etcd, tsetcd]) {
+    for (const s of [servers.etcd, servers.tsetcd]) {
       const client = new Etcd3({ hosts: s.clientUrl });
       const lease = client.lease(2, { autoKeepAlive: false });
       await lease.put('expiring').value('soon');
@@ -76,7 +70,7 @@ describe('leases, one member, beside real etcd', () => {
   });
 
   test('keepalives keep a lease alive past its TTL (etcd3 client)', async () => {
-    const client = new Etcd3({ hosts: tsetcd.clientUrl });
+    const client = new Etcd3({ hosts: servers.tsetcd.clientUrl });
     const lease = client.lease(2);
     await lease.put('kept').value('alive');
     await new Promise((r) => setTimeout(r, 5000));
