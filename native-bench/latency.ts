@@ -60,9 +60,11 @@ class SlowCluster {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `native-bench-latency-${kind}-`));
     const unregister = onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
     const names = ['m1', 'm2', 'm3'];
-    const ports = await Promise.all(names.flatMap(() => [freePort(), freePort()]));
+    // Client, peer and proxy port per member, all from freePort (an OS-chosen proxy port could be a member's).
+    const ports: number[] = [];
+    for (let i = 0; i < 3 * names.length; i++) ports.push(await freePort());
     const proxy = await FaultProxy.start({
-      routes: names.map((name, i) => ({ name, listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: ports[2 * i + 1]! } })),
+      routes: names.map((name, i) => ({ name, listen: { host: '127.0.0.1', port: ports[2 * names.length + i]! }, target: { host: '127.0.0.1', port: ports[2 * i + 1]! } })),
       clusterToken: path.basename(dir),
       seed: 1,
     });

@@ -41,8 +41,12 @@ export class ProxiedCluster {
     const ports: { client: number; peer: number }[] = [];
     for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
     const token = `proxied-${process.pid}-${Date.now()}`;
+    // The proxy's ports come from freePort too: an OS-chosen one could be a member's, closed by
+    // freePort and not bound yet.
+    const proxyPorts: number[] = [];
+    for (let i = 0; i < size; i++) proxyPorts.push(await freePort());
     const proxy = await FaultProxy.start({
-      routes: names.map((name, i) => ({ name, listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: ports[i]!.peer } })),
+      routes: names.map((name, i) => ({ name, listen: { host: '127.0.0.1', port: proxyPorts[i]! }, target: { host: '127.0.0.1', port: ports[i]!.peer } })),
       clusterToken: token,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     });
