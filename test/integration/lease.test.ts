@@ -11,15 +11,18 @@ import { clusterStatus, waitFor } from '../helpers/cluster.js';
 
 /**
  * Lease ids differ between servers: replace each id by its order of appearance. The seconds
- * remaining depend on when each command ran.
+ * remaining depend on when each command ran; etcd lists attached keys in Go's map order (random).
  */
 function normalizeLeases(text: string): string {
   const ids = new Map<string, string>();
-  return normalize(text).replace(/remaining\(\d+s\)/g, 'remaining(<s>)').replace(/\b[0-9a-f]{16}\b|\blease [0-9a-f]+\b/g, (m) => {
-    const key = m.replace('lease ', '');
-    if (!ids.has(key)) ids.set(key, `<lease${ids.size + 1}>`);
-    return m.startsWith('lease ') ? `lease ${ids.get(key)}` : ids.get(key)!;
-  });
+  return normalize(text)
+    .replace(/remaining\(\d+s\)/g, 'remaining(<s>)')
+    .replace(/attached keys\(\[([^\]]*)\]\)/g, (_, keys: string) => `attached keys([${keys.split(' ').sort().join(' ')}])`)
+    .replace(/\b[0-9a-f]{16}\b|\blease [0-9a-f]+\b/g, (m) => {
+      const key = m.replace('lease ', '');
+      if (!ids.has(key)) ids.set(key, `<lease${ids.size + 1}>`);
+      return m.startsWith('lease ') ? `lease ${ids.get(key)}` : ids.get(key)!;
+    });
 }
 
 describe('leases, one member, beside real etcd', () => {
