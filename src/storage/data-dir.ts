@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Bump when the on-disk layout changes incompatibly. */
-export const DATA_FORMAT = 2;
+export const DATA_FORMAT = 1;
 const FORMAT_FILE = 'tsetcd-format.json';
 
 export interface DataDirLayout {
   memberDir: string;
-  /** Segment files holding the Raft log (written by the WAL thread). */
+  /** LMDB environment holding the Raft log (written by the WAL thread). */
   walDir: string;
   /** LMDB environment holding the MVCC store and applied state. */
   stateDir: string;
@@ -87,7 +87,7 @@ function checkFormat(formatPath: string): void {
     throw new DataDirError(`${formatPath} has no format version; refusing to open an unknown data format`);
   }
   if (record.format !== DATA_FORMAT) {
-    const which = record.format > DATA_FORMAT ? 'a newer' : 'an older';
+    const which = record.format > DATA_FORMAT ? 'a newer' : 'an unknown';
     throw new DataDirError(
       `data dir format ${record.format} (written by ${record.createdBy ?? 'unknown'}) is ${which} format than this tsetcd supports (${DATA_FORMAT}); refusing to open it`,
     );

@@ -13,6 +13,6 @@ export type WalRequest =
 
 export type WalResponse =
   /** Every write with sequence number <= seq is durable. */
-  | { type: 'written'; seq: number; fsyncSeconds: number }
+  | { type: 'written'; seq: number; lastIndex: number; fsyncSeconds: number }
   | { type: 'failed'; message: string }
   | { type: 'closed' };

@@ -1,6 +1,6 @@
-// The WAL writer thread: appends Raft entries and hard state to the segment files with group
-// commit. Writes that arrive while a commit is running are merged into the next one, so one
-// fdatasync covers them all.
+// The WAL writer thread: appends Raft entries and hard state to LMDB with group commit.
+// Writes that arrive while a commit is running are merged into the next transaction,
+// so one fsync covers them all.
 import { parentPort, workerData } from 'node:worker_threads';
 import { failpoint } from '../main/failpoints.js';
 import { WalStore, type WalWrite } from '../storage/wal/wal-store.js';
@@ -21,10 +21,10 @@ function flush(): void {
   const start = process.hrtime.bigint();
   try {
     failpoint('walBeforeFsync');
-    store.write(writes);
+    const lastIndex = store.write(writes);
     failpoint('walAfterFsync');
     const fsyncSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-    reply({ type: 'written', seq: pendingSeq, fsyncSeconds });
+    reply({ type: 'written', seq: pendingSeq, lastIndex, fsyncSeconds });
   } catch (e) {
     // A failed durable write leaves the member unable to make progress safely.
     reply({ type: 'failed', message: e instanceof Error ? e.message : String(e) });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import { Errors, GrpcError } from '../../src/main/errors.js';
-import { Crc32c } from '../../src/storage/crc32c.js';
+import { Crc32c } from '../../src/storage/mvcc/crc32c.js';
 import { goSort } from '../../src/storage/mvcc/go-sort.js';
 import {
   CompareResult,

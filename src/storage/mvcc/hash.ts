@@ -8,7 +8,7 @@
 // out the keep set (keepAt) and hands it over with the task.
 import type { Transaction } from 'lmdb';
 import type { MvccCore, RevisionDb } from './core.js';
-import { Crc32c } from '../crc32c.js';
+import { Crc32c } from './crc32c.js';
 import { newVisible, type KeyIndex } from './key-index.js';
 import { isTombstoneKey, revKey, revMain, revSub } from './revision.js';
 import type { TreeIndex } from './tree-index.js';
