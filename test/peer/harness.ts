@@ -143,6 +143,20 @@ export async function cluster(ids: NodeId[], extra: Partial<PeerTransportOptions
 }
 
 /** Received messages from one sender, as their sequence numbers. */
+/**
+ * Like Raft, resends a message (seq, seq + 1, ...) until `to` receives one from `from`: after a
+ * link that was open breaks, what is sent until it is open again is dropped. Returns the next seq.
+ */
+export async function resendUntilReceived(from: TestMember, to: TestMember, seq: number): Promise<number> {
+  const count = () => to.received.filter((r) => r.from === from.id).length;
+  const before = count();
+  while (count() === before) {
+    from.transport.send([appMessage(from.id, to.id, seq++)]);
+    await sleep(20);
+  }
+  return seq;
+}
+
 export const seqsFrom = (m: TestMember, from: NodeId): number[] => m.received.filter((r) => r.from === from).map((r) => r.index);
 
 /**

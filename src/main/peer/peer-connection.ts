@@ -1,12 +1,17 @@
 // One outgoing Raft link to one peer: a bounded queue, batched frames, reconnection with
 // backoff, and pings that measure the round trip.
 //
-// Bound and drop policy: at most `maxQueuedMessages` wait in the queue, whether the link is down
-// or the socket is backed up (write returned false). Beyond that the NEWEST message is dropped:
+// Bound and drop policy: at most `maxQueuedMessages` wait in the queue, while the socket is backed
+// up (write returned false) or the link has not opened yet. Beyond that the NEWEST message is dropped:
 // what stays queued is then a contiguous prefix of what Raft sent, so the follower sees no gap
 // it would reject, the queue never shuffles, and Raft (told the peer is unreachable) falls back
 // to probing and resends whatever was dropped. Besides the queue, a socket holds at most its
 // high-water mark plus one frame (writing stops as soon as write() returns false).
+//
+// Once an open link breaks, what was queued is dropped, and so is every message until it is open
+// again (counted, peer reported unreachable), as etcd drops what it cannot send to an unreachable
+// peer: kept for later, a former leader's heartbeats would reach a restarted member after the
+// leader stepped down and make it follow a member that leads no more (its proposals then lost).
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Message, NodeId } from '../raft/types.js';
@@ -60,6 +65,8 @@ export class PeerConnection implements FrameSink {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Failed attempts since the link was last open; only the first is logged as a warning. */
   private failures = 0;
+  /** Whether the link has been open: from then on, messages are not queued while it is down. */
+  private hasOpened = false;
   private lastHeardAt = 0;
   private readonly rttSamples: number[] = [];
 
@@ -86,9 +93,10 @@ export class PeerConnection implements FrameSink {
     if (this.state === LinkState.Idle && this.retryTimer === undefined) this.dial();
   }
 
-  /** Queues a message; drops it (counted, peer reported unreachable) if the queue is full. */
+  /** Queues a message; drops it (counted, peer reported unreachable) if the link is down or the queue is full. */
   enqueue(m: Message): void {
-    if (this.queue.length >= this.ctx.maxQueuedMessages) {
+    const down = this.state !== LinkState.Open && this.hasOpened;
+    if (down || this.queue.length >= this.ctx.maxQueuedMessages) {
       this.ctx.stats.dropped++;
       this.ctx.unreachable(this.id);
       return;
@@ -150,8 +158,7 @@ export class PeerConnection implements FrameSink {
   /** Stops for good: drops the queue (counted), destroys the socket, cancels the retry. */
   close(): void {
     this.state = LinkState.Closed;
-    this.ctx.stats.dropped += this.queue.length;
-    this.queue = [];
+    this.dropQueue();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.reader?.stop();
@@ -214,7 +221,10 @@ export class PeerConnection implements FrameSink {
     old?.destroy();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (this.state === LinkState.Open) this.ctx.unreachable(this.id);
+    if (this.state === LinkState.Open) {
+      this.ctx.unreachable(this.id);
+      this.dropQueue();
+    }
     this.state = LinkState.Idle;
     this.dial();
   }
@@ -223,6 +233,7 @@ export class PeerConnection implements FrameSink {
     const socket = this.socket!;
     socket.setTimeout(0);
     this.state = LinkState.Open;
+    this.hasOpened = true;
     this.backoffMs = RECONNECT_MIN_MS;
     this.ctx.log.info({ to: hex(this.id), url: this.addresses[this.urlIndex]?.url, afterFailures: this.failures }, 'peer link established');
     this.failures = 0;
@@ -237,6 +248,7 @@ export class PeerConnection implements FrameSink {
     if (this.state === LinkState.Closed) return;
     const wasOpen = this.state === LinkState.Open;
     this.state = LinkState.Idle;
+    if (wasOpen) this.dropQueue();
     this.ctx.unreachable(this.id);
     if (wasOpen) {
       this.ctx.log.warn({ to: hex(this.id) }, 'peer link lost');
@@ -252,6 +264,11 @@ export class PeerConnection implements FrameSink {
       this.dial();
     }, this.backoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS);
+  }
+
+  private dropQueue(): void {
+    this.ctx.stats.dropped += this.queue.length;
+    this.queue = [];
   }
 
   private protocolError(detail: string): void {
