@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
+import { deferredWritesOf } from '../../src/storage/deferred-writes.js';
 import { MvccStore } from '../../src/storage/mvcc/index.js';
 
 /** The environment as the member opens it (overlappingSync), or with noSync where durability is not under test. */
@@ -11,11 +12,12 @@ export function openEnv(dir: string, noSync = false): RootDatabase {
 }
 
 /**
- * Closes env once an asynchronous write issued now has committed. lmdb-js's close() in the event turn
+ * Closes env once its held writes are issued and an asynchronous write issued after them has committed. lmdb-js's close() in the event turn
  * of pending asynchronous writes can free the environment while its write thread is still finishing
  * the commit (a segfault or a hang, reproduced with lmdb-js alone); after a commit it has not.
  */
 export async function closeEnv(env: RootDatabase): Promise<void> {
+  await deferredWritesOf(env).issueSoon().catch(() => undefined); // a broken store's failed writes
   await env.batch(() => undefined);
   await env.close();
 }

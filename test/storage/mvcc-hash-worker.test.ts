@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
+import { deferredWritesOf } from '../../src/storage/deferred-writes.js';
 import { MvccCore } from '../../src/storage/mvcc/core.js';
 import { hashAll, hashByRev, keepAt } from '../../src/storage/mvcc/hash.js';
 import { hashPoolOpen, hashPoolThreads } from '../../src/storage/mvcc/hash-pool.js';
@@ -24,7 +25,7 @@ const MAX_DELAY_MS = 500;
 /** A core over what LMDB holds now, for the synchronous computation (hash.ts on this thread). */
 function coreOf(t: TempEnv): MvccCore {
   const { revisions, meta } = openMvccDbs(t.env);
-  return MvccCore.restore(revisions, meta);
+  return MvccCore.restore(revisions, meta, deferredWritesOf(t.env));
 }
 
 function syncHashes(core: MvccCore, revs: readonly number[]): { all: number; byRev: number[] } {
@@ -143,7 +144,7 @@ describe('hashes on the worker thread', () => {
       const current = env.store.currentRevision;
       assert.deepEqual(await hashTask({ path, upTo: current, compactRev: 5, keep: undefined }), { type: 'compacted', compactRev: 10 });
       const { revisions, meta } = openMvccDbs(env.env);
-      const core = MvccCore.restore(revisions, meta);
+      const core = MvccCore.restore(revisions, meta, deferredWritesOf(env.env));
       assert.deepEqual(await hashTask({ path, upTo: current, compactRev: 10, keep: keepAt(core, current) }), {
         type: 'hashed',
         hash: hashByRev(core, current),

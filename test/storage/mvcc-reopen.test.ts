@@ -11,7 +11,7 @@ import path from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MvccStore } from '../../src/storage/mvcc/index.js';
-import { MARKER_DB, applyTurn } from './crash-turns.js';
+import { applyTurn, markedTurn } from './crash-turns.js';
 import { TempEnv, b, closeEnv, nextTurn, openEnv } from './helpers.js';
 
 const all = { key: b('\0'), rangeEnd: b('\0') };
@@ -146,7 +146,7 @@ it('killed without waiting for commits, LMDB holds a prefix of the event turns; 
       const env = openEnv(dir);
       try {
         const store = MvccStore.open(env);
-        marked = env.openDB<number, string>({ name: MARKER_DB }).get('turn') ?? 0;
+        marked = markedTurn(env);
         t.diagnostic(`round ${round}: killed after turn ${until} was issued; LMDB holds turns up to ${marked} (${committed} known committed)`);
         assert.ok(marked >= committed, `turn ${committed} was committed, the marker says ${marked}`);
         for (; replayed < marked; replayed++) applyTurn(replay.store, replayed + 1);

@@ -1,10 +1,12 @@
 // The MVCC core, as etcd's mvcc store: a revision db in LMDB (revision key -> mvccpb.KeyValue bytes)
 // plus the in-memory index from key to revisions, and the current / compacted revision.
 // Reads look revisions up in the index and values in the write buffer, then LMDB. A write txn's
-// changes go to the index and the write buffer at once, and to LMDB (asynchronous writes) only when
-// the whole write txn has succeeded, so LMDB never holds part of one.
+// changes go to the index and the write buffer at once, and to LMDB (held back, then issued as
+// asynchronous writes: deferred-writes.ts) only when the whole write txn has succeeded, so LMDB
+// never holds part of one.
 import type { Database, Transaction } from 'lmdb';
 import { Errors } from '../../main/errors.js';
+import type { DeferredWrites } from '../deferred-writes.js';
 import { decodeKeyValue, encodePut, encodeTombstone } from './kv-codec.js';
 import { newVisible, type KeyIndex } from './key-index.js';
 import { RevKeyScratch, isTombstoneKey, revMain, revSub } from './revision.js';
@@ -36,6 +38,7 @@ export class MvccCore {
   private constructor(
     readonly revisions: RevisionDb,
     readonly meta: MetaDb,
+    private readonly writes: DeferredWrites,
     readonly index: TreeIndex,
     /** The revision of the last write txn that changed something (1 for an empty store). */
     public currentRev: number,
@@ -46,7 +49,7 @@ export class MvccCore {
   }
 
   /** Rebuilds the index from the revision db, in revision order (etcd's restore). */
-  static restore(revisions: RevisionDb, meta: MetaDb): MvccCore {
+  static restore(revisions: RevisionDb, meta: MetaDb, writes: DeferredWrites): MvccCore {
     const compactRev = readCompactRev(meta);
     const index = new TreeIndex();
     let lastMain = 1;
@@ -67,7 +70,7 @@ export class MvccCore {
       lastMain = main;
     }
     // A compaction may have removed every revision up to the compacted one.
-    return new MvccCore(revisions, meta, index, Math.max(lastMain, compactRev), compactRev);
+    return new MvccCore(revisions, meta, writes, index, Math.max(lastMain, compactRev), compactRev);
   }
 
   /**
@@ -134,7 +137,7 @@ export class MvccCore {
     for (let sub = 0; sub < count; sub++) {
       this.revKeys.set(rev, sub);
       const key = this.tombstones[sub] === true ? this.revKeys.tombstone : this.revKeys.plain;
-      this.pending.track(this.revisions.put(key, this.pending.get(rev, sub)!));
+      this.pending.track(this.writes.put(this.revisions, key, this.pending.get(rev, sub)!));
     }
     this.pending.issued(rev);
   }
@@ -160,10 +163,10 @@ export class MvccCore {
     });
     const bytes = Buffer.alloc(8);
     bytes.writeBigUInt64BE(BigInt(rev));
-    this.pending.track(this.meta.put(COMPACT_REV_KEY, bytes));
+    this.pending.track(this.writes.put(this.meta, COMPACT_REV_KEY, bytes));
     for (let i = 0; i < removed.length; i += 3) {
       this.revKeys.set(removed[i]!, removed[i + 1]!);
-      this.pending.track(this.revisions.remove(removed[i + 2] === 1 ? this.revKeys.tombstone : this.revKeys.plain));
+      this.pending.track(this.writes.remove(this.revisions, removed[i + 2] === 1 ? this.revKeys.tombstone : this.revKeys.plain));
     }
     this.compactRev = rev;
   }

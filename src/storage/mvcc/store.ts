@@ -21,6 +21,7 @@
 // rebuilds the index from what LMDB holds).
 import type { RootDatabase } from 'lmdb';
 import { Errors } from '../../main/errors.js';
+import { deferredWritesOf } from '../deferred-writes.js';
 import { applyDeleteRange, applyPut, applyTxn } from './apply.js';
 import { changeOf } from './change-feed.js';
 import { CurrentView, MvccCore, WriteTxn, type MetaDb, type RevisionDb } from './core.js';
@@ -94,7 +95,7 @@ export class MvccStore {
   /** Opens (creating if needed) the store's sub-databases in env and rebuilds the index from them. */
   static open(env: RootDatabase): MvccStore {
     const { revisions, meta } = openMvccDbs(env);
-    return new MvccStore(env, MvccCore.restore(revisions, meta));
+    return new MvccStore(env, MvccCore.restore(revisions, meta, deferredWritesOf(env)));
   }
 
   /** The revision of the last write that changed something; 1 for an empty store. */
@@ -209,8 +210,9 @@ export class MvccStore {
   }
 
   /**
-   * Resolves once every asynchronous write issued so far in the environment (the store's and the
-   * caller's) is committed and visible in LMDB; rejects with MvccBrokenError if a store write failed.
+   * Resolves once every write made so far in the environment (the store's and the caller's; held
+   * ones are issued first) is committed and visible in LMDB; rejects with MvccBrokenError if a
+   * store write failed.
    */
   async committed(): Promise<void> {
     this.checkUsable();
@@ -218,6 +220,7 @@ export class MvccStore {
       // An empty batch is an asynchronous write: its promise resolves with the commit of this
       // turn's transaction, after every earlier one. (env.committed is not that: once a later turn
       // has begun it can resolve before the last transaction commits.)
+      await deferredWritesOf(this.env).issueSoon();
       await this.env.batch(() => undefined);
     } finally {
       this.checkUsable();

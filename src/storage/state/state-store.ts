@@ -1,9 +1,11 @@
 // The member's state machine on disk: one LMDB environment holding the MVCC store and, in the
-// same transactions, the applied Raft index and the cluster membership. All writes are lmdb-js
-// asynchronous writes: everything written in one event-loop turn commits as one transaction on
-// lmdb-js's write thread, so the applied index commits with the writes of the entries it covers.
-// Durability comes from the WAL: after a crash, entries after the applied index are applied again.
+// same transactions, the applied Raft index and the cluster membership. All writes go through the
+// environment's DeferredWrites: held back for a few milliseconds, then issued in one event-loop
+// turn, which lmdb-js commits as one transaction, so the applied index commits with the writes of
+// the entries it covers. Durability comes from the WAL: after a crash, entries after the applied
+// index are applied again.
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { deferredWritesOf } from '../deferred-writes.js';
 import { pack, unpack } from '../msgpack.js';
 
 export interface MemberRecord {
@@ -35,6 +37,7 @@ export class StateStore {
     private appliedNow: AppliedState,
     private membershipNow: Membership | undefined,
     private readonly leaseDb: Database<Buffer, Buffer>,
+    private readonly writes = deferredWritesOf(env),
   ) {}
 
   static open(path: string): StateStore {
@@ -66,13 +69,13 @@ export class StateStore {
     key.writeBigUInt64BE(id);
     const value = Buffer.alloc(8);
     value.writeDoubleBE(ttl);
-    void this.leaseDb.put(key, value);
+    void this.writes.put(this.leaseDb, key, value);
   }
 
   removeLease(id: bigint): void {
     const key = Buffer.alloc(8);
     key.writeBigUInt64BE(id);
-    void this.leaseDb.remove(key);
+    void this.writes.remove(this.leaseDb, key);
   }
 
   applied(): AppliedState {
@@ -82,7 +85,7 @@ export class StateStore {
   /** In the same turn as the writes of the entries it covers. */
   setApplied(state: AppliedState): void {
     this.appliedNow = state;
-    void this.meta.put(APPLIED, pack(state));
+    void this.writes.put(this.meta, APPLIED, pack(state));
   }
 
   membership(): Membership | undefined {
@@ -91,7 +94,7 @@ export class StateStore {
 
   setMembership(m: Membership): void {
     this.membershipNow = m;
-    void this.meta.put(MEMBERSHIP, pack(m));
+    void this.writes.put(this.meta, MEMBERSHIP, pack(m));
   }
 
   /** Close only once every write is committed (see StateMachine.close): lmdb-js must not have writes in flight. */
