@@ -11,6 +11,7 @@
 // Every writer of an environment must use its one DeferredWrites (deferredWritesOf), or writes
 // would reach LMDB out of order.
 import type { Database, RootDatabase } from 'lmdb';
+import { withResolvers, type Resolvers } from '../main/with-resolvers.js';
 
 /** How long writes wait to be issued together. etcd's --backend-batch-interval is 100 ms. */
 const INTERVAL_MS = 25;
@@ -32,7 +33,7 @@ export class DeferredWrites {
   private held: Held[] = [];
   private bytes = 0;
   /** Settles once the held writes are committed (one promise per issued group). */
-  private batch: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private batch: Resolvers<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
 
@@ -60,13 +61,7 @@ export class DeferredWrites {
     this.held.push(write);
     this.bytes += bytes;
     if (this.batch === undefined) {
-      let resolve!: () => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.batch = { promise, resolve, reject };
+      this.batch = withResolvers();
       this.timer = setTimeout(this.issue, INTERVAL_MS);
     }
     if (this.bytes >= EARLY_ISSUE_BYTES) this.immediate ??= setImmediate(this.issue);

@@ -12,6 +12,7 @@ import { decompress, isTooLarge, type Encoding } from './compression.js';
 import { encodeFrame, FrameReader, wholeFrame, type FrameSink } from './framing.js';
 import type { BidiCall, BidiHandler, CallContext, ResponseStream, ServerStreamHandler, UnaryHandler } from './service.js';
 import { errorTrailers, OK_TRAILERS, RESPONSE_HEADERS, trailersOnly, TransportErrors } from './status.js';
+import { withResolvers, type Resolvers } from '../../with-resolvers.js';
 
 /** What calls share with their server. */
 export interface CallEnvironment {
@@ -323,7 +324,7 @@ export class UnaryCall extends Call {
 /** Shared by server-streaming and bidi calls: writing many responses with backpressure. */
 abstract class StreamingCall<Res> extends Call implements ResponseStream<Res> {
   private corked = false;
-  private drain: { promise: Promise<void>; resolve: () => void; reject: (e: GrpcError) => void } | undefined;
+  private drain: Resolvers<void> | undefined;
 
   write(message: Init<Res>): boolean {
     const stream = this.stream;
@@ -363,13 +364,7 @@ abstract class StreamingCall<Res> extends Call implements ResponseStream<Res> {
     if (reason !== undefined) return Promise.reject(reason);
     if (!this.stream.writableNeedDrain) return RESOLVED;
     if (this.drain === undefined) {
-      let resolve!: () => void;
-      let reject!: (e: GrpcError) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.drain = { promise, resolve, reject };
+      this.drain = withResolvers();
       this.stream.once('drain', onStreamDrain);
     }
     return this.drain.promise;
