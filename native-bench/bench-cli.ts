@@ -2,13 +2,13 @@
 // real etcd and tsetcd (both speak gRPC; tsetcd also WebSocket), its --json report, and its
 // latency histogram read back from the --hdr-log it writes, for the HTML report's percentile plot.
 // A process of its own, so the load generator's CPU is not the harness's and not the servers'.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HistogramLogReader, JsHistogram } from 'hdr-histogram-js';
 import { encodeHistogram, newHistogram } from '../src/main/bench/histogram.js';
 import type { JsonReport } from '../src/main/bench/json-report.js';
+import { runChild } from './child.js';
 import { onCleanup } from './cleanup.js';
 import { TSETCD_BIN } from './cluster.js';
 
@@ -32,27 +32,13 @@ export async function runBenchCli(args: readonly string[], timeoutMs = 600_000):
   const unregisterDir = onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
   const hdrLog = path.join(dir, 'latency.hlog');
   try {
-    const child = spawn(process.execPath, [TSETCD_BIN, 'bench', ...args, '--json', `--hdr-log=${hdrLog}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const unregister = onCleanup(() => child.kill('SIGKILL'));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (c, s) => resolve([c, s]));
-    }).finally(() => {
-      clearTimeout(timer);
-      unregister();
-    });
+    const run = await runChild(process.execPath, [TSETCD_BIN, 'bench', ...args, '--json', `--hdr-log=${hdrLog}`], timeoutMs);
     const command = `tsetcd bench ${args.join(' ')}`;
     let report: JsonReport;
     try {
-      report = JSON.parse(stdout) as JsonReport;
+      report = JSON.parse(run.stdout) as JsonReport;
     } catch {
-      const why = signal !== null ? `killed by ${signal} (timeout ${timeoutMs} ms)` : `exited with ${code}`;
-      throw new Error(`${command} ${why} without a report: ${stderr.trim().split('\n').slice(-2).join(' | ')}`);
+      throw new Error(`${command} ${run.ending} without a report: ${run.stderrTail}`);
     }
     if (report.requests === 0) throw new Error(`${command}: nothing succeeded: ${JSON.stringify(report.errorDistribution)}`);
     return { report, histogram: readHdrLog(fs.readFileSync(hdrLog, 'utf8')) };

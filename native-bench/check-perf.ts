@@ -1,8 +1,7 @@
 // etcd's own write load test, `etcdctl check perf --load=<s|m|l|xl>` (60 s, fixed by etcdctl),
 // against a set of client URLs, and the parse of its summary. etcdctl draws a progress bar on
 // stdout with carriage returns, so only the summary lines after it are read.
-import { spawn } from 'node:child_process';
-import { onCleanup } from './cleanup.js';
+import { runChild } from './child.js';
 
 export type CheckPerfLoad = 's' | 'm' | 'l' | 'xl';
 export const CHECK_PERF_LOADS: readonly CheckPerfLoad[] = ['s', 'm', 'l', 'xl'];
@@ -49,28 +48,12 @@ export function parseCheckPerf(stdout: string): CheckPerfSummary {
 }
 
 /** Runs check perf to the end (about 60 s plus setup) and returns its summary. */
-export function runCheckPerf(endpoints: readonly string[], load: CheckPerfLoad, timeoutMs = 180_000): Promise<CheckPerfSummary> {
-  const child = spawn(ETCDCTL_BIN, [`--endpoints=${endpoints.join(',')}`, 'check', 'perf', `--load=${load}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ETCDCTL_API: '3' },
-  });
-  const unregister = onCleanup(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise<CheckPerfSummary>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      unregister();
-      try {
-        resolve(parseCheckPerf(stdout));
-      } catch (e) {
-        const why = signal !== null ? `etcdctl killed by ${signal} (timeout ${timeoutMs} ms)` : `etcdctl exited with ${code}`;
-        reject(new Error(`${why}: ${stderr.trim().split('\n').slice(-2).join(' | ') || (e as Error).message}`));
-      }
-    });
-  });
+export async function runCheckPerf(endpoints: readonly string[], load: CheckPerfLoad, timeoutMs = 180_000): Promise<CheckPerfSummary> {
+  const args = [`--endpoints=${endpoints.join(',')}`, 'check', 'perf', `--load=${load}`];
+  const run = await runChild(ETCDCTL_BIN, args, timeoutMs, { ...process.env, ETCDCTL_API: '3' });
+  try {
+    return parseCheckPerf(run.stdout);
+  } catch (e) {
+    throw new Error(`etcdctl ${run.ending}: ${run.stderrTail || (e as Error).message}`);
+  }
 }
