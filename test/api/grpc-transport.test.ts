@@ -371,6 +371,51 @@ describe('gRPC transport', () => {
       session.close();
       assert.deepEqual(JSON.parse(body), { url: '/v3/kv/range', method: 'POST', httpVersion: '2.0' });
     });
+
+    it('on a connection that began with gRPC, a request that is not gRPC gets 415, as from grpc-go', async () => {
+      const session = http2.connect(`http://${address}`);
+      try {
+        await unaryCallOn(session, '/etcdserverpb.KV/Range');
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = session.request({ ':path': '/version', ':method': 'GET' });
+          req.on('response', (h) => resolve(Number(h[':status'])));
+          req.on('error', reject);
+          req.end();
+        });
+        assert.equal(status, 415);
+        await unaryCallOn(session, '/etcdserverpb.KV/Range');
+      } finally {
+        session.close();
+      }
+    });
+
+    it('sends no more than the client’s flow-control windows allow, and everything once they open', async () => {
+      // A client window of 1,000 bytes per stream: the server's 64 KiB snapshot chunks go out in pieces.
+      const session = http2.connect(`http://${address}`, { settings: { initialWindowSize: 1000 } });
+      try {
+        const body = await new Promise<Buffer>((resolve, reject) => {
+          const req = session.request({ ':path': '/etcdserverpb.Maintenance/Snapshot', ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers' });
+          const chunks: Buffer[] = [];
+          req.on('data', (c: Buffer) => {
+            assert.ok(c.length <= 1000, `${c.length} bytes in one piece`);
+            chunks.push(c);
+          });
+          req.on('trailers', (t) => assert.equal(t['grpc-status'], '0'));
+          req.on('end', () => resolve(Buffer.concat(chunks)));
+          req.on('error', reject);
+          req.end(frame(Buffer.alloc(0)));
+        });
+        let blobBytes = 0;
+        for (let at = 0; at < body.length; ) {
+          const length = body.readUInt32BE(at + 1);
+          blobBytes += length;
+          at += 5 + length;
+        }
+        assert.ok(blobBytes > SNAPSHOT_CHUNKS * SNAPSHOT_CHUNK.length, `${blobBytes} bytes of messages`);
+      } finally {
+        session.close();
+      }
+    });
   });
 });
 
@@ -413,3 +458,17 @@ describe('GrpcServer.close', () => {
     watch.close();
   });
 });
+
+/** A gRPC call with an empty request on an open session; resolves with its grpc-status. */
+function unaryCallOn(session: http2.ClientHttp2Session, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':path': path, ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers' });
+    let status: string | undefined;
+    req.on('response', (h) => (status ??= h['grpc-status'] as string | undefined));
+    req.on('trailers', (t) => (status = t['grpc-status'] as string));
+    req.on('data', () => {});
+    req.on('end', () => (status === '0' ? resolve(status) : reject(new Error(`grpc-status ${status}`))));
+    req.on('error', reject);
+    req.end(frame(Buffer.alloc(0)));
+  });
+}

@@ -1,7 +1,8 @@
-// Second look at an HTTP/2 connection, before node:http2 gets it: does the client's first request
-// carry an :authority that nghttp2 accepts? grpc-go sends `http://host:port` when dialled with a
-// URL (etcdctl `endpoint status`, `--cluster`), and nghttp2 resets such streams with
-// PROTOCOL_ERROR. Connections whose first request is fine go to node:http2 untouched ('native');
+// Second look at an HTTP/2 connection: is the client's first request gRPC? Then the connection
+// goes to the server's own lean HTTP/2 (H2Connection, 'grpc'). Otherwise node:http2 gets it, and
+// the question is whether the first request carries an :authority that nghttp2 accepts: grpc-go
+// sends `http://host:port` when dialled with a URL (etcdctl `endpoint status`, `--cluster`), and
+// nghttp2 resets such streams with PROTOCOL_ERROR. Connections whose first request is fine go to node:http2 untouched ('native');
 // the others go through AuthorityRewriter ('rewrite').
 //
 // grpc-go sends no request before it has seen the server's SETTINGS, and node:http2 sends none
@@ -29,8 +30,12 @@ import {
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { readWhileSniffing } from './protocol-sniffer.js';
+import { isGrpcContentType } from './status.js';
 
-export type H2Route = { readonly kind: 'native' } | { readonly kind: 'rewrite'; readonly received: Buffer };
+export type H2Route =
+  | { readonly kind: 'native' }
+  | { readonly kind: 'rewrite'; readonly received: Buffer }
+  | { readonly kind: 'grpc'; readonly received: Buffer };
 
 /** Bytes buffered until the first header block is complete; a client that needs more is dropped. */
 const FIRST_BLOCK_LIMIT = 64 * 1024;
@@ -101,7 +106,7 @@ export function sniffAuthority(socket: net.Socket, timeoutMs: number, decided: (
         }
       }
       pos += FRAME_HEADER_BYTES + header.length;
-      if (verdict === 'rewrite') return 'rewrite';
+      if (verdict === 'rewrite' || verdict === 'grpc') return verdict;
       if (verdict === 'native' && ackAt >= 0) return 'native';
     }
     return undefined;
@@ -111,9 +116,9 @@ export function sniffAuthority(socket: net.Socket, timeoutMs: number, decided: (
     let chunk: Buffer | null;
     while ((chunk = socket.read() as Buffer | null) !== null) seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
     const route = scan();
-    if (route === 'rewrite') {
+    if (route === 'rewrite' || route === 'grpc') {
       stop();
-      decided({ kind: 'rewrite', received: seen });
+      decided({ kind: route, received: seen });
     } else if (route === 'native') {
       stop();
       socket.unshift(Buffer.concat([seen.subarray(0, ackAt), seen.subarray(ackAt + FRAME_HEADER_BYTES)]));
@@ -138,6 +143,7 @@ export function sniffAuthority(socket: net.Socket, timeoutMs: number, decided: (
 function firstBlockVerdict(fragment: Buffer): H2Route['kind'] {
   try {
     const fields = new HpackDecoder(DEFAULT_HEADER_TABLE_SIZE, MAX_HEADER_LIST_BYTES).decode(fragment);
+    if (fields.some((f) => f.name === 'content-type' && isGrpcContentType(f.value))) return 'grpc';
     return fields.some((f) => isRefusedAuthority(f.name, f.value)) ? 'rewrite' : 'native';
   } catch {
     return 'native';

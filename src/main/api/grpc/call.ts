@@ -2,7 +2,7 @@
 // responses and the final status. Stream events reach the call through listeners shared by all
 // calls (the call hangs off the stream under a symbol), so a call costs no closures.
 
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { GrpcStream, IncomingHttpHeaders, OutgoingHttpHeaders } from './grpc-stream.js';
 import http2 from 'node:http2';
 import { GrpcCode, GrpcError, toGrpcError } from '../../errors.js';
 import type { Init, MessageCodec } from '../proto/codec.js';
@@ -39,7 +39,7 @@ export interface RoutedMethod {
 
 const CALL = Symbol('tsetcd.grpc.call');
 
-interface CallStream extends ServerHttp2Stream {
+interface CallStream extends GrpcStream {
   [CALL]?: Call;
 }
 
@@ -71,12 +71,12 @@ function uncork(call: StreamingCall<unknown>): void {
 export function ignoreError(): void {}
 
 /** False once the stream was reset or destroyed: writing to it would throw. */
-function isOpen(stream: ServerHttp2Stream): boolean {
+function isOpen(stream: GrpcStream): boolean {
   return !stream.destroyed && !stream.closed;
 }
 
 /** Answers a stream with a status alone (one HEADERS frame) and discards what the client sends. */
-export function respondWithStatus(stream: ServerHttp2Stream, status: GrpcError): void {
+export function respondWithStatus(stream: GrpcStream, status: GrpcError): void {
   if (!isOpen(stream) || stream.headersSent) return;
   stream.respond(trailersOnly(status), RESPOND_AND_END);
   stream.resume();
@@ -100,7 +100,7 @@ export abstract class Call implements CallContext, FrameSink {
   private trailers: OutgoingHttpHeaders = OK_TRAILERS;
 
   constructor(
-    protected readonly stream: ServerHttp2Stream,
+    protected readonly stream: GrpcStream,
     readonly metadata: IncomingHttpHeaders,
     protected readonly method: RoutedMethod,
     protected readonly env: CallEnvironment,
@@ -275,7 +275,7 @@ export class UnaryCall extends Call {
   private received = false;
 
   constructor(
-    stream: ServerHttp2Stream,
+    stream: GrpcStream,
     metadata: IncomingHttpHeaders,
     method: RoutedMethod,
     env: CallEnvironment,
@@ -411,7 +411,7 @@ export class ServerStreamingCall<Req, Res> extends StreamingCall<Res> {
   private received = false;
 
   constructor(
-    stream: ServerHttp2Stream,
+    stream: GrpcStream,
     metadata: IncomingHttpHeaders,
     method: RoutedMethod,
     env: CallEnvironment,
@@ -441,7 +441,7 @@ export class BidiStreamingCall<Req, Res> extends StreamingCall<Res> implements B
   private waiting: { resolve: (r: IteratorResult<Req>) => void; reject: (e: GrpcError) => void } | undefined;
 
   constructor(
-    stream: ServerHttp2Stream,
+    stream: GrpcStream,
     metadata: IncomingHttpHeaders,
     method: RoutedMethod,
     env: CallEnvironment,

@@ -34,9 +34,10 @@ export const Flag = {
   PRIORITY: 0x20,
 } as const;
 
-/** HTTP/2 error codes (RFC 9113 §7) that the sniffer and rewriter report. */
+/** HTTP/2 error codes (RFC 9113 §7) for connection errors this server reports. */
 export const H2ErrorCode = {
   PROTOCOL_ERROR: 0x1,
+  FLOW_CONTROL_ERROR: 0x3,
   FRAME_SIZE_ERROR: 0x6,
   COMPRESSION_ERROR: 0x9,
 } as const;

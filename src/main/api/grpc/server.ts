@@ -1,4 +1,6 @@
-// A lean gRPC server on node:http2 (cleartext h2c), sharing its port with HTTP/1.x like etcd does.
+// A lean gRPC server (cleartext h2c), sharing its port with HTTP/1.x like etcd does. Connections
+// whose first request is gRPC are served by the server's own HTTP/2 (h2-connection.ts); other
+// HTTP/2 connections by node:http2.
 //
 //   const server = new GrpcServer({ maxReceiveMessageBytes: 2 << 20, onHttp: (req, res) => { ... } });
 //   server.addService(KVService, {
@@ -26,7 +28,11 @@ import { BidiStreamingCall, ignoreError, respondWithStatus, ServerStreamingCall,
 import { requestEncoding } from './compression.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { BidiHandler, MethodKind, ServerStreamHandler, ServiceDefinition, ServiceHandlers, UnaryHandler } from './service.js';
-import { GRPC_CONTENT_TYPE, TransportErrors } from './status.js';
+import { isGrpcContentType, TransportErrors } from './status.js';
+import type { GrpcStream } from './grpc-stream.js';
+import { H2Connection, type H2ConnectionOptions } from './h2-connection.js';
+import { MAX_HEADER_LIST_BYTES } from './h2-frames.js';
+import type { H2Stream } from './h2-stream.js';
 import { parseGrpcTimeout } from './timeout.js';
 
 /** Serves HTTP/1.x requests, and HTTP/2 requests that are not gRPC, on the gRPC port. */
@@ -111,10 +117,13 @@ export class GrpcServer {
   private readonly closeGraceMs: number;
   private closing: Promise<void> | undefined;
   /**
-   * Connections by the path they took: HTTP/1.x, HTTP/2 read by node:http2 directly, or HTTP/2
-   * through AuthorityRewriter (clients that send a URL as :authority).
+   * Connections by the path they took: HTTP/1.x, the lean HTTP/2 for gRPC, HTTP/2 read by
+   * node:http2 directly, or HTTP/2 through AuthorityRewriter (clients that send a URL as :authority).
    */
-  readonly connectionCounts = { http1: 0, h2: 0, h2Rewritten: 0 };
+  readonly connectionCounts = { http1: 0, grpc: 0, h2: 0, h2Rewritten: 0 };
+  /** Connections on the server's own HTTP/2 (their first request was gRPC). */
+  private readonly leanConnections = new Set<H2Connection>();
+  private readonly leanOptions: H2ConnectionOptions;
 
   constructor(options: GrpcServerOptions = {}) {
     this.env = {
@@ -128,6 +137,12 @@ export class GrpcServer {
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
     const onHttp = options.onHttp ?? notFound;
 
+    this.leanOptions = {
+      initialWindowSize: options.initialWindowSize ?? 1024 * 1024,
+      connectionWindowSize: this.connectionWindowSize,
+      maxConcurrentStreams: options.maxConcurrentStreams ?? 2 ** 32 - 1,
+      maxHeaderListBytes: MAX_HEADER_LIST_BYTES,
+    };
     this.h2 = http2.createServer({
       maxSessionMemory: options.maxSessionMemoryMiB ?? 64,
       settings: {
@@ -196,12 +211,14 @@ export class GrpcServer {
     const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     for (const call of this.env.active) if (!(call instanceof UnaryCall)) call.endEarly(TransportErrors.serverClosing);
     for (const session of this.sessions) session.close();
+    for (const connection of this.leanConnections) connection.close();
     for (const socket of this.undecided) socket.destroy();
     for (const socket of this.h1Sockets) if (!this.h1Busy.has(socket)) socket.destroy();
     const deadline = Date.now() + graceMs;
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     for (const call of this.env.active) call.endEarly(TransportErrors.serverClosing);
     for (const session of this.sessions) session.destroy();
+    for (const connection of this.leanConnections) connection.destroy();
     for (const socket of this.sockets) socket.destroy();
     await listenerClosed;
   }
@@ -233,6 +250,14 @@ export class GrpcServer {
 
   private onHttp2(socket: net.Socket, route: H2Route): void {
     this.undecided.delete(socket);
+    if (route.kind === 'grpc') {
+      this.connectionCounts.grpc++;
+      const connection = new H2Connection(socket, route.received, this.leanOptions, (stream, headers) => this.onLeanStream(stream, headers), () =>
+        this.leanConnections.delete(connection),
+      );
+      this.leanConnections.add(connection);
+      return;
+    }
     if (route.kind === 'native') {
       this.connectionCounts.h2++;
       this.h2.emit('connection', socket);
@@ -263,11 +288,24 @@ export class GrpcServer {
   }
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
-    if (!isGrpc(headers['content-type'])) {
+    if (!isGrpcContentType(headers['content-type'])) {
       this.h2compat.emit('stream', stream, headers, flags, rawHeaders);
       return;
     }
     stream.on('error', ignoreError);
+    this.startCall(stream, headers);
+  }
+
+  /** A request on a lean connection: gRPC, or refused as grpc-go refuses other content types. */
+  private onLeanStream(stream: H2Stream, headers: IncomingHttpHeaders): void {
+    if (!isGrpcContentType(headers['content-type'])) {
+      stream.respond({ ':status': 415, 'content-type': 'text/plain' }, { endStream: true });
+      return;
+    }
+    this.startCall(stream, headers);
+  }
+
+  private startCall(stream: GrpcStream, headers: IncomingHttpHeaders): void {
     const path = headers[':path'] ?? '';
     const method = this.methods.get(path);
     if (method === undefined) return respondWithStatus(stream, this.unknownPath(path));
@@ -313,10 +351,3 @@ export class GrpcServer {
   }
 }
 
-function isGrpc(contentType: string | undefined): boolean {
-  return (
-    contentType !== undefined &&
-    contentType.startsWith(GRPC_CONTENT_TYPE) &&
-    (contentType.length === GRPC_CONTENT_TYPE.length || contentType[GRPC_CONTENT_TYPE.length] === '+' || contentType[GRPC_CONTENT_TYPE.length] === ';')
-  );
-}

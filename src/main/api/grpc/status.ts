@@ -6,6 +6,15 @@ import { GrpcCode, GrpcError } from '../../errors.js';
 
 export const GRPC_CONTENT_TYPE = 'application/grpc';
 
+/** application/grpc, application/grpc+proto, application/grpc;charset=... */
+export function isGrpcContentType(contentType: string | undefined): boolean {
+  return (
+    contentType !== undefined &&
+    contentType.startsWith(GRPC_CONTENT_TYPE) &&
+    (contentType.length === GRPC_CONTENT_TYPE.length || contentType[GRPC_CONTENT_TYPE.length] === '+' || contentType[GRPC_CONTENT_TYPE.length] === ';')
+  );
+}
+
 /** Response headers of every call that sends at least one message. */
 export const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-type': GRPC_CONTENT_TYPE };
 
