@@ -48,7 +48,8 @@ const ACK_WAIT_LIMIT = FIRST_BLOCK_LIMIT + 96 * 1024;
 /**
  * Takes over a socket whose next bytes are the HTTP/2 client preface (put back by
  * sniffProtocol), sends an empty SETTINGS frame and reads until the route is known. For 'native',
- * the bytes read are put back (socket.unshift) minus the ACK; for 'rewrite' they are handed over.
+ * the bytes read are put back (socket.unshift) minus the ACK; for 'rewrite' and 'grpc' they are
+ * handed over (H2Connection takes the client's ACK as one for its own SETTINGS, which is harmless).
  * Bytes that are not HTTP/2 get a GOAWAY with the error and the connection is closed.
  * The client must acknowledge the SETTINGS, and finish a header block it has started, within
  * `timeoutMs`; a client that does not, closes, or overflows the buffer first is destroyed. Waiting

@@ -157,15 +157,12 @@ export class H2Connection implements StreamOwner {
 
   reset(stream: H2Stream, code: number): void {
     if (!this.streams.has(stream.id)) return;
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-    writeFrameHeader(frame, 0, 4, FrameType.RST_STREAM, 0, stream.id);
-    frame.writeUInt32BE(code, FRAME_HEADER_BYTES);
-    this.queue(frame);
+    this.queue(u32Frame(FrameType.RST_STREAM, stream.id, code));
     this.streamDone(stream);
   }
 
   windowUpdate(stream: H2Stream, increment: number): void {
-    if (this.streams.has(stream.id)) this.queue(windowUpdateFrame(stream.id, increment));
+    if (this.streams.has(stream.id)) this.queue(u32Frame(FrameType.WINDOW_UPDATE, stream.id, increment));
   }
 
   // ---- reading
@@ -245,7 +242,7 @@ export class H2Connection implements StreamOwner {
     // Padding counts against flow control; the whole frame is replenished at once.
     this.received += payload.length;
     if (this.received >= this.options.connectionWindowSize >>> 1) {
-      this.queue(windowUpdateFrame(0, this.received));
+      this.queue(u32Frame(FrameType.WINDOW_UPDATE, 0, this.received));
       this.received = 0;
     }
     let data = payload;
@@ -360,7 +357,7 @@ export class H2Connection implements StreamOwner {
     });
     this.queue(frame);
     const extra = this.options.connectionWindowSize - DEFAULT_WINDOW;
-    if (extra > 0) this.queue(windowUpdateFrame(0, extra));
+    if (extra > 0) this.queue(u32Frame(FrameType.WINDOW_UPDATE, 0, extra));
   }
 
   private queue(frame: Buffer): void {
@@ -381,10 +378,7 @@ export class H2Connection implements StreamOwner {
   };
 
   private resetStream(streamId: number, code: number): void {
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-    writeFrameHeader(frame, 0, 4, FrameType.RST_STREAM, 0, streamId);
-    frame.writeUInt32BE(code, FRAME_HEADER_BYTES);
-    this.queue(frame);
+    this.queue(u32Frame(FrameType.RST_STREAM, streamId, code));
     const stream = this.streams.get(streamId);
     if (stream !== undefined) {
       this.streamDone(stream);
@@ -430,10 +424,11 @@ function protocolError(message: string): H2Error {
   return new H2Error(H2ErrorCode.PROTOCOL_ERROR, message);
 }
 
-function windowUpdateFrame(streamId: number, increment: number): Buffer {
+/** RST_STREAM (an error code) and WINDOW_UPDATE (an increment): a frame of one 32-bit value. */
+function u32Frame(type: number, streamId: number, value: number): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-  writeFrameHeader(frame, 0, 4, FrameType.WINDOW_UPDATE, 0, streamId);
-  frame.writeUInt32BE(increment, FRAME_HEADER_BYTES);
+  writeFrameHeader(frame, 0, 4, type, 0, streamId);
+  frame.writeUInt32BE(value, FRAME_HEADER_BYTES);
   return frame;
 }
 
