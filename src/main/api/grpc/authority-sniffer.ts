@@ -126,7 +126,7 @@ export function sniffAuthority(socket: net.Socket, timeoutMs: number, decided: (
       decided({ kind: 'native' });
     } else if (route instanceof H2Error) {
       stop();
-      socket.end(goawayFrame(route), () => socket.destroy());
+      socket.end(goawayFrame(route.code, route.message), () => socket.destroy());
     } else if (seen.length > (verdict === undefined ? FIRST_BLOCK_LIMIT : ACK_WAIT_LIMIT)) {
       giveUp();
     } else {

@@ -10,7 +10,7 @@
 
 import type net from 'node:net';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from './grpc-stream.js';
-import { CLIENT_PREFACE, Flag, FRAME_HEADER_BYTES, FrameType, H2Error, H2ErrorCode, readFrameHeader, writeFrameHeader } from './h2-frames.js';
+import { CLIENT_PREFACE, Flag, FRAME_HEADER_BYTES, FrameType, goawayFrame, H2Error, H2ErrorCode, readFrameHeader, writeFrameHeader } from './h2-frames.js';
 import { H2Stream, type StreamOwner } from './h2-stream.js';
 import { encodeHeaderFrames, HeaderBlockAssembler } from './header-block.js';
 import { HpackDecoder } from './hpack-decoder.js';
@@ -25,12 +25,6 @@ export interface H2ConnectionOptions {
   /** Bound on one request's header block, encoded and decoded. */
   readonly maxHeaderListBytes: number;
 }
-
-/** Error codes (RFC 9113 §7) this side sends. */
-const NO_ERROR = 0x0;
-const FLOW_CONTROL_ERROR = H2ErrorCode.FLOW_CONTROL_ERROR;
-const STREAM_CLOSED = 0x5;
-const REFUSED_STREAM = 0x7;
 
 /** SETTINGS parameters (§6.5.2). */
 const SETTINGS_HEADER_TABLE_SIZE = 0x1;
@@ -101,8 +95,8 @@ export class H2Connection implements StreamOwner {
     this.pos = CLIENT_PREFACE.length;
     this.sendSettings();
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
+    // 'close' follows any socket error (the server ignores the errors themselves).
     socket.on('close', () => this.onSocketClose());
-    socket.on('error', () => this.onSocketClose());
     socket.resume();
     this.readFrames();
   }
@@ -111,13 +105,8 @@ export class H2Connection implements StreamOwner {
   close(): void {
     if (this.goingAway || this.dead) return;
     this.goingAway = true;
-    this.queue(goaway(this.lastStreamId, NO_ERROR, ''));
+    this.queue(goawayFrame(H2ErrorCode.NO_ERROR, '', this.lastStreamId));
     if (this.streams.size === 0) this.endSocket();
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-    this.onSocketClose();
   }
 
   // ---- StreamOwner
@@ -209,11 +198,7 @@ export class H2Connection implements StreamOwner {
       }
       case FrameType.RST_STREAM: {
         if (payload.length !== 4) throw new H2Error(H2ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM of the wrong size');
-        const stream = this.streams.get(streamId);
-        if (stream !== undefined) {
-          this.streamDone(stream);
-          stream.destroy();
-        }
+        this.dropStream(streamId);
         return;
       }
       case FrameType.SETTINGS:
@@ -255,7 +240,7 @@ export class H2Connection implements StreamOwner {
       if (streamId > this.lastStreamId) throw protocolError('DATA on an idle stream');
       return; // a stream this side already closed: the client had not heard yet
     }
-    if (stream.remoteEnded) return this.resetStream(streamId, STREAM_CLOSED);
+    if (stream.remoteEnded) return this.resetStream(streamId, H2ErrorCode.STREAM_CLOSED);
     if (data.length > 0) stream.onData(data);
     if (flags & Flag.END_STREAM) this.endRemote(stream);
   }
@@ -274,7 +259,7 @@ export class H2Connection implements StreamOwner {
       return; // trailers for a stream this side already closed
     }
     this.lastStreamId = streamId;
-    if (this.goingAway || this.streams.size >= this.options.maxConcurrentStreams) return this.resetStream(streamId, REFUSED_STREAM);
+    if (this.goingAway || this.streams.size >= this.options.maxConcurrentStreams) return this.resetStream(streamId, H2ErrorCode.REFUSED_STREAM);
     const headers: IncomingHttpHeaders = {};
     for (const f of fields) {
       const prev = headers[f.name];
@@ -327,9 +312,9 @@ export class H2Connection implements StreamOwner {
     }
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
-    if (increment === 0) return this.resetStream(streamId, 0x1);
+    if (increment === 0) return this.resetStream(streamId, H2ErrorCode.PROTOCOL_ERROR);
     stream.sendWindow += increment;
-    if (stream.sendWindow > MAX_WINDOW) return this.resetStream(streamId, FLOW_CONTROL_ERROR);
+    if (stream.sendWindow > MAX_WINDOW) return this.resetStream(streamId, H2ErrorCode.FLOW_CONTROL_ERROR);
     if (this.blocked.has(stream)) this.flush(stream);
   }
 
@@ -379,11 +364,15 @@ export class H2Connection implements StreamOwner {
 
   private resetStream(streamId: number, code: number): void {
     this.queue(u32Frame(FrameType.RST_STREAM, streamId, code));
+    this.dropStream(streamId);
+  }
+
+  /** The stream ends here, whatever it was doing (reset by either side). */
+  private dropStream(streamId: number): void {
     const stream = this.streams.get(streamId);
-    if (stream !== undefined) {
-      this.streamDone(stream);
-      stream.destroy();
-    }
+    if (stream === undefined) return;
+    this.streamDone(stream);
+    stream.destroy();
   }
 
   private streamDone(stream: H2Stream): void {
@@ -395,7 +384,7 @@ export class H2Connection implements StreamOwner {
   /** A connection error (§5.4.1): GOAWAY with the reason, then the connection closes. */
   private fail(err: H2Error): void {
     if (this.dead) return;
-    this.output.push(goaway(this.lastStreamId, err.code, err.message));
+    this.output.push(goawayFrame(err.code, err.message, this.lastStreamId));
     this.endSocket();
   }
 
@@ -429,15 +418,5 @@ function u32Frame(type: number, streamId: number, value: number): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
   writeFrameHeader(frame, 0, 4, type, 0, streamId);
   frame.writeUInt32BE(value, FRAME_HEADER_BYTES);
-  return frame;
-}
-
-function goaway(lastStreamId: number, code: number, debug: string): Buffer {
-  const text = Buffer.from(debug, 'latin1');
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 8 + text.length);
-  writeFrameHeader(frame, 0, 8 + text.length, FrameType.GOAWAY, 0, 0);
-  frame.writeUInt32BE(lastStreamId, FRAME_HEADER_BYTES);
-  frame.writeUInt32BE(code, FRAME_HEADER_BYTES + 4);
-  text.copy(frame, FRAME_HEADER_BYTES + 8);
   return frame;
 }

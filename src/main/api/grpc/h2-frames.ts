@@ -34,11 +34,14 @@ export const Flag = {
   PRIORITY: 0x20,
 } as const;
 
-/** HTTP/2 error codes (RFC 9113 §7) for connection errors this server reports. */
+/** HTTP/2 error codes (RFC 9113 §7) this server sends, in GOAWAY and RST_STREAM. */
 export const H2ErrorCode = {
+  NO_ERROR: 0x0,
   PROTOCOL_ERROR: 0x1,
   FLOW_CONTROL_ERROR: 0x3,
+  STREAM_CLOSED: 0x5,
   FRAME_SIZE_ERROR: 0x6,
+  REFUSED_STREAM: 0x7,
   COMPRESSION_ERROR: 0x9,
 } as const;
 export type H2ErrorCode = (typeof H2ErrorCode)[keyof typeof H2ErrorCode];
@@ -81,13 +84,13 @@ export function writeFrameHeader(buf: Buffer, offset: number, length: number, ty
 /** A SETTINGS frame without parameters: a server preface that changes nothing. */
 export const EMPTY_SETTINGS_FRAME: Buffer = Buffer.from([0, 0, 0, FrameType.SETTINGS, 0, 0, 0, 0, 0]);
 
-/** A GOAWAY frame (§6.8) for a connection on which no stream was processed. */
-export function goawayFrame(error: H2Error): Buffer {
-  const debug = Buffer.from(error.message, 'latin1');
-  const out = Buffer.alloc(FRAME_HEADER_BYTES + 8 + debug.length);
-  writeFrameHeader(out, 0, 8 + debug.length, FrameType.GOAWAY, 0, 0);
-  out.writeUInt32BE(0, FRAME_HEADER_BYTES); // last stream id
-  out.writeUInt32BE(error.code, FRAME_HEADER_BYTES + 4);
-  debug.copy(out, FRAME_HEADER_BYTES + 8);
+/** A GOAWAY frame (§6.8): `lastStreamId` is the last stream this side processed or will process. */
+export function goawayFrame(code: H2ErrorCode, debug: string, lastStreamId = 0): Buffer {
+  const text = Buffer.from(debug, 'latin1');
+  const out = Buffer.alloc(FRAME_HEADER_BYTES + 8 + text.length);
+  writeFrameHeader(out, 0, 8 + text.length, FrameType.GOAWAY, 0, 0);
+  out.writeUInt32BE(lastStreamId, FRAME_HEADER_BYTES);
+  out.writeUInt32BE(code, FRAME_HEADER_BYTES + 4);
+  text.copy(out, FRAME_HEADER_BYTES + 8);
   return out;
 }

@@ -3,6 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { GrpcStream, OutgoingHttpHeaders, RespondOptions } from './grpc-stream.js';
+import { H2ErrorCode } from './h2-frames.js';
 
 /** Queued response bytes beyond which write() asks the caller to wait for 'drain'. */
 const WRITE_HIGH_WATER = 64 * 1024;
@@ -98,7 +99,7 @@ export class H2Stream extends EventEmitter implements GrpcStream {
     this.onLocalEnd();
   }
 
-  close(code = 0): void {
+  close(code: number = H2ErrorCode.NO_ERROR): void {
     if (this.destroyed) return;
     this.owner.reset(this, code);
     this.destroy();
@@ -183,7 +184,7 @@ export class H2Stream extends EventEmitter implements GrpcStream {
     this.localEnded = true;
     // A response that ends before the request did: the client need not send the rest (RFC 9113
     // §8.1); RST_STREAM(NO_ERROR) tells it so, as grpc-go does.
-    if (!this.remoteEnded) this.owner.reset(this, 0);
+    if (!this.remoteEnded) this.owner.reset(this, H2ErrorCode.NO_ERROR);
     this.destroy();
   }
 }

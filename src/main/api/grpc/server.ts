@@ -218,7 +218,6 @@ export class GrpcServer {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     for (const call of this.env.active) call.endEarly(TransportErrors.serverClosing);
     for (const session of this.sessions) session.destroy();
-    for (const connection of this.leanConnections) connection.destroy();
     for (const socket of this.sockets) socket.destroy();
     await listenerClosed;
   }
