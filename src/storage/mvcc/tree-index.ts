@@ -1,6 +1,7 @@
 // The in-memory index: every key (as a latin1 string, so JS string order is byte order) to its
 // KeyIndex. A B+ tree keeps key order for ranges; a hash map answers single keys, the hot path
 // (a map lookup is several times cheaper than a tree descent comparing long shared key prefixes).
+// New keys join the tree lazily, in sorted batches (see `unordered`).
 // Rebuilt from the revision db at open; never persisted.
 import btree from 'sorted-btree';
 import { KeyIndex, type RemovedRevision } from './key-index.js';
@@ -36,9 +37,22 @@ export function indexRangeEnd(rangeEnd: Buffer | undefined): RangeEnd {
  */
 const NODE_SIZE = 64;
 
+/**
+ * New keys held outside the tree at most. A batch this size joins it in a few milliseconds, which
+ * bounds the wait of the range that finds it pending.
+ */
+const MAX_UNORDERED = 1024;
+
 export class TreeIndex {
   private readonly tree = new BTree<string, KeyIndex>(undefined, compareKeys, NODE_SIZE);
   private readonly byKey = new Map<string, KeyIndex>();
+  /**
+   * Keys created since the tree last caught up (some may since have been compacted away). Only
+   * ranges need key order, so a new key is not inserted on the write path: a random insert into a
+   * tree of many long keys misses the cache at every level (on a member taking etcdctl check perf's
+   * new keys, 8 % of the main thread's busy time), while a sorted batch walks neighbouring nodes.
+   */
+  private unordered: string[] = [];
 
   get(key: string): KeyIndex | undefined {
     return this.byKey.get(key);
@@ -50,9 +64,21 @@ export class TreeIndex {
     if (ki === undefined) {
       ki = new KeyIndex(key);
       this.byKey.set(key, ki);
-      this.tree.set(key, ki);
+      this.unordered.push(key);
+      if (this.unordered.length >= MAX_UNORDERED) this.catchUp();
     }
     return ki;
+  }
+
+  /** Inserts the keys created since the last catch-up into the tree, in key order. */
+  private catchUp(): void {
+    if (this.unordered.length === 0) return;
+    const keys = this.unordered.sort();
+    this.unordered = [];
+    for (const key of keys) {
+      const ki = this.byKey.get(key);
+      if (ki !== undefined) this.tree.set(key, ki);
+    }
   }
 
   /** Calls fn for each indexed key in the range, in key order. */
@@ -62,6 +88,7 @@ export class TreeIndex {
       if (ki !== undefined) fn(ki);
       return;
     }
+    this.catchUp();
     if (end === '') {
       const max = this.tree.maxKey();
       if (max !== undefined && max >= key) this.tree.forRange(key, max, true, (_k, ki) => fn(ki));
