@@ -11,37 +11,49 @@ const store = WalStore.open((workerData as WalWriterData).path);
 const pending: WalWrite[] = [];
 let pendingSeq = 0;
 let scheduled = false;
+let closing = false;
 
 const reply = (msg: WalResponse) => port.postMessage(msg);
 
+function schedule(): void {
+  if (scheduled || closing) return;
+  scheduled = true;
+  // Let the port deliver every queued message first: they join this commit.
+  setImmediate(flush);
+}
+
 function flush(): void {
   scheduled = false;
-  if (pending.length === 0) return;
-  const writes = pending.splice(0);
-  const start = process.hrtime.bigint();
   try {
-    failpoint('walBeforeFsync');
-    const lastIndex = store.write(writes);
-    failpoint('walAfterFsync');
-    const fsyncSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-    reply({ type: 'written', seq: pendingSeq, lastIndex, fsyncSeconds });
+    if (pending.length > 0) commitPending();
+    // Nothing to write: a commit of its own drops the next slice of a compaction.
+    else if (store.compacting && !closing) store.write([]);
   } catch (e) {
     // A failed durable write leaves the member unable to make progress safely.
     reply({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+    return;
   }
+  if (store.compacting) schedule();
+}
+
+function commitPending(): void {
+  const writes = pending.splice(0);
+  const start = process.hrtime.bigint();
+  failpoint('walBeforeFsync');
+  const lastIndex = store.write(writes);
+  failpoint('walAfterFsync');
+  const fsyncSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  reply({ type: 'written', seq: pendingSeq, lastIndex, fsyncSeconds });
 }
 
 port.on('message', (msg: WalRequest) => {
   if (msg.type === 'write') {
     for (const w of msg.writes) pending.push(w);
     pendingSeq = msg.seq;
-    if (!scheduled) {
-      scheduled = true;
-      // Let the port deliver every queued message first: they join this commit.
-      setImmediate(flush);
-    }
+    schedule();
     return;
   }
+  closing = true;
   flush();
   void store.close().then(() => {
     reply({ type: 'closed' });
