@@ -1,6 +1,7 @@
 // The WAL writer thread: appends Raft entries and hard state to LMDB with group commit.
 // Writes that arrive while a commit is running are merged into the next transaction,
-// so one fsync covers them all.
+// so one fsync covers them all. A compaction is carried out a slice per commit (see WalStore),
+// with commits of its own while no writes are queued.
 import { parentPort, workerData } from 'node:worker_threads';
 import { failpoint } from '../main/failpoints.js';
 import { WalStore, type WalWrite } from '../storage/wal/wal-store.js';
