@@ -1,28 +1,36 @@
-// Free TCP ports on loopback for servers under test: ask the OS for an ephemeral port. The OS may
-// hand out a port it just gave us again once we closed it, before the server meant for it binds,
-// so a process never gets the same port twice from here.
+// Free TCP ports on loopback for servers under test. They are picked below the kernel's ephemeral
+// range: a port from that range can be taken as the local port of any outgoing connection (a
+// client, a peer reconnecting) while a killed member is down, and its restart then fails with
+// EADDRINUSE. A process never hands out the same port twice; each port is checked free by binding it.
+import fs from 'node:fs';
 import net from 'node:net';
+
+/** Ports below this are never handed out by the kernel to outgoing connections. */
+const EPHEMERAL_START = (() => {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    return 32768; // Linux's default
+  }
+})();
+const LOWEST = 10000;
 
 const handedOut = new Set<number>();
 
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await ephemeralPort();
-    if (handedOut.has(port)) continue;
+    const port = LOWEST + Math.floor(Math.random() * (EPHEMERAL_START - LOWEST));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
     handedOut.add(port);
     return port;
   }
 }
 
-function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.on('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
