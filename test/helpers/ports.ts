@@ -14,12 +14,14 @@ const EPHEMERAL_START = (() => {
   }
 })();
 const LOWEST = 10000;
+/** Where the ephemeral range starts too low to leave room, the first 1,000 ports above LOWEST. */
+const HIGHEST = Math.max(EPHEMERAL_START, LOWEST + 1000);
 
 const handedOut = new Set<number>();
 
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = LOWEST + Math.floor(Math.random() * (EPHEMERAL_START - LOWEST));
+    const port = LOWEST + Math.floor(Math.random() * (HIGHEST - LOWEST));
     if (handedOut.has(port) || !(await bindable(port))) continue;
     handedOut.add(port);
     return port;
