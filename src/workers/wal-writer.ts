@@ -1,7 +1,7 @@
 // The WAL writer thread: appends Raft entries and hard state to LMDB with group commit.
 // Writes that arrive while a commit is running are merged into the next transaction,
 // so one fsync covers them all. A compaction is carried out a slice per commit (see WalStore),
-// with commits of its own while no writes are queued.
+// with commits of its own once writes pause.
 import { parentPort, workerData } from 'node:worker_threads';
 import { failpoint } from '../main/failpoints.js';
 import { WalStore, type WalWrite } from '../storage/wal/wal-store.js';
@@ -13,8 +13,17 @@ const pending: WalWrite[] = [];
 let pendingSeq = 0;
 let scheduled = false;
 let closing = false;
+/** A compaction slice of its own, once writes pause (they carry slices while they come). */
+let idleSlice: NodeJS.Timeout | undefined;
+/**
+ * How long writes must pause before a slice gets a commit of its own. The main thread posts its
+ * next writes only when it hears of the last commit; without the pause every group commit under
+ * load would be followed by a compaction-only commit, and the next group commit would wait for it.
+ */
+const IDLE_SLICE_MS = 2;
 
 const reply = (msg: WalResponse) => port.postMessage(msg);
+const fail = (e: unknown) => reply({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
 
 function schedule(): void {
   if (scheduled || closing) return;
@@ -25,16 +34,28 @@ function schedule(): void {
 
 function flush(): void {
   scheduled = false;
+  if (pending.length === 0) return;
   try {
-    if (pending.length > 0) commitPending();
-    // Nothing to write: a commit of its own drops the next slice of a compaction.
-    else if (store.compacting && !closing) store.write([]);
+    commitPending();
   } catch (e) {
     // A failed durable write leaves the member unable to make progress safely.
-    reply({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+    fail(e);
     return;
   }
-  if (store.compacting) schedule();
+  if (store.compacting) idleSlice ??= setTimeout(compactWhileIdle, IDLE_SLICE_MS);
+}
+
+function compactWhileIdle(): void {
+  idleSlice = undefined;
+  // Writes on their way carry the next slice themselves.
+  if (closing || scheduled) return;
+  try {
+    store.write([]);
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  if (store.compacting) idleSlice = setTimeout(compactWhileIdle, IDLE_SLICE_MS);
 }
 
 function commitPending(): void {
@@ -55,6 +76,7 @@ port.on('message', (msg: WalRequest) => {
     return;
   }
   closing = true;
+  clearTimeout(idleSlice);
   flush();
   void store.close().then(() => {
     reply({ type: 'closed' });
