@@ -4,7 +4,7 @@
 // Compaction drops the entries a snapshot covers a slice at a time: deleting 100,000 entries in
 // one transaction held the writer for 0.3 s unloaded (every proposal waited behind it), so each
 // commit deletes at most COMPACT_STEP of them, and the writer thread adds commits of their own
-// while it has nothing else to write. Entries waiting to be dropped are never read: they are at or
+// once writes pause. Entries waiting to be dropped are never read: they are at or
 // below the snapshot, and read() starts above it.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Entry, HardState, SnapshotMeta } from '../../main/raft/types.js';
