@@ -38,6 +38,8 @@ export interface BenchOptions {
   /** Concurrent clients in all threads, each with at most one operation in flight. */
   readonly clients: number;
   readonly stop: StopRule;
+  /** Load run before the measured --duration and left out of every figure (0: none). */
+  readonly warmupMs: number;
   /** Operations started per second over all clients (open loop); 0 = as fast as clients go. */
   readonly rate: number;
   readonly threads: number;
@@ -73,6 +75,8 @@ interface FlagSpec {
 const KV_WORKLOADS: readonly WorkloadName[] = ['put', 'range', 'txn-put', 'mixed'];
 const WATCH_WORKLOADS: readonly WorkloadName[] = ['watch', 'watch-latency'];
 const KEYED_WORKLOADS: readonly WorkloadName[] = [...KV_WORKLOADS, ...WATCH_WORKLOADS];
+/** Workloads whose latencies are of operations (watch workloads time events). */
+const OPERATION_WORKLOADS: readonly WorkloadName[] = [...KV_WORKLOADS, 'lease-keepalive'];
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   endpoints: { kind: 'string', help: 'comma-separated host:port or http://host:port (default 127.0.0.1:2379)' },
@@ -81,6 +85,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   clients: { kind: 'int', help: 'concurrent clients, spread over the connections (default 1)' },
   total: { kind: 'int', help: 'operations to run (default 10000; watch-latency 1000)' },
   duration: { kind: 'duration', help: 'run for this long instead of --total, e.g. 10s, 1m30s' },
+  warmup: { kind: 'duration', help: 'run the load this long first and leave it out of the results (needs --duration)', only: OPERATION_WORKLOADS },
   rate: { kind: 'number', help: 'operations started per second, open loop (default 0 = unlimited; watch-latency 100)' },
   threads: { kind: 'string', help: 'worker threads running the clients: N or auto (default 1)' },
   'key-size': { kind: 'int', help: 'digits of the generated part of each key (default 8)', only: KEYED_WORKLOADS },
@@ -224,6 +229,8 @@ function resolve(workload: WorkloadName, f: FlagValues): BenchOptions {
   if (durationMs !== undefined && f.has('total')) throw new UsageError('give --total or --duration, not both');
   const stop: StopRule =
     durationMs !== undefined ? { kind: 'duration', ms: durationMs } : { kind: 'total', total: f.int('total', workload === 'watch-latency' ? 1000 : 10000, 1) };
+  const warmupMs = f.durationMs('warmup') ?? 0;
+  if (warmupMs > 0 && stop.kind !== 'duration') throw new UsageError('--warmup needs --duration');
   const rate = f.number('rate', workload === 'watch-latency' ? 100 : 0, 0);
 
   const keys: KeyOptions = {
@@ -258,6 +265,7 @@ function resolve(workload: WorkloadName, f: FlagValues): BenchOptions {
     conns,
     clients,
     stop,
+    warmupMs,
     rate,
     threads,
     keys,

@@ -13,6 +13,7 @@ export interface JsonReport {
     readonly threads: number;
     readonly total: number | null;
     readonly durationSecs: number | null;
+    readonly warmupSecs: number;
     readonly rate: number;
   };
   readonly startTime: string;
@@ -48,6 +49,7 @@ export function jsonReport(run: RunResult): JsonReport {
       threads: o.threads,
       total: o.stop.kind === 'total' ? o.stop.total : null,
       durationSecs: o.stop.kind === 'duration' ? o.stop.ms / 1000 : null,
+      warmupSecs: o.warmupMs / 1000,
       rate: o.rate,
     },
     startTime: new Date(run.startEpochMs).toISOString(),

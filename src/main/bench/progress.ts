@@ -47,13 +47,14 @@ export function showProgress(terminal: Terminal, counters: ProgressCounters, sto
     const { done, errors } = counters.read();
     if (now > previous.at) rate = ((done - previous.done) * 1000) / (now - previous.at);
     previous = { done, at: now };
+    // Negative during a warm-up (which only a duration run has).
     const elapsed = now - startedAt;
-    const fraction = Math.min(1, stop.kind === 'total' ? done / stop.total : elapsed / stop.ms);
+    const fraction = Math.max(0, Math.min(1, stop.kind === 'total' ? done / stop.total : elapsed / stop.ms));
     const filled = Math.round(fraction * BAR_WIDTH);
     const count = stop.kind === 'total' ? `${done}/${stop.total}` : `${done}`;
     terminal.write(
       `\r\x1b[K ${(fraction * 100).toFixed(0).padStart(3)}% [${'='.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ` +
-        `${count} ops  ${Math.round(rate)} ops/s  ${errors} errors  ${(elapsed / 1000).toFixed(1)} s`,
+        `${count} ops  ${Math.round(rate)} ops/s  ${errors} errors  ${elapsed < 0 ? `warm-up ${(-elapsed / 1000).toFixed(1)} s left` : `${(elapsed / 1000).toFixed(1)} s`}`,
     );
   };
   const timer = setInterval(draw, REDRAW_MS);

@@ -47,13 +47,15 @@ export async function runThread(plan: ThreadPlan, control: ThreadControl): Promi
       throw new Error(`${options.workload} setup failed: ${errorKey(e)}`);
     }
 
-    const startMs = (await control.ready()) - performance.timeOrigin;
+    const loadStartMs = (await control.ready()) - performance.timeOrigin;
+    // Operations due during the warm-up run like any other but are not recorded (errors are).
+    const startMs = loadStartMs + options.warmupMs;
     recorder.begin(startMs);
     const endMs = options.stop.kind === 'duration' ? startMs + options.stop.ms : Infinity;
-    const schedule = scheduleFor({ startMs, total: plan.total, endMs }, plan.rate);
+    const schedule = scheduleFor({ startMs: loadStartMs, total: plan.total, endMs }, plan.rate);
     control.onStop(() => schedule.stop());
     // Wait for the start itself: the schedule's first operations are due then.
-    await sleepUntil(startMs);
+    await sleepUntil(loadStartMs);
 
     let graceTimer: NodeJS.Timeout | undefined;
     const scheduleEnded = () => {
@@ -71,7 +73,7 @@ export async function runThread(plan: ThreadPlan, control: ThreadControl): Promi
           await workload.operation(c, seq++);
           const now = performance.now();
           succeeded++;
-          if (measuresOperations) recorder.sample(now - due, now);
+          if (measuresOperations && due >= startMs) recorder.sample(now - due, now);
           control.progress.done(plan.index, true);
         } catch (e) {
           recorder.error(e, performance.now());
@@ -123,7 +125,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-function sleepUntil(ms: number): Promise<void> {
-  const wait = ms - performance.now();
-  return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+/** Resolves once performance.now() has reached `ms`: a timer can fire a fraction of a millisecond early. */
+async function sleepUntil(ms: number): Promise<void> {
+  for (let wait = ms - performance.now(); wait > 0; wait = ms - performance.now()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+  }
 }

@@ -15,7 +15,7 @@ import { runThread } from './thread-run.js';
 
 export interface ThreadsOutcome {
   readonly results: readonly ThreadResult[];
-  /** The common start of the load (epoch ms). */
+  /** The common start of the measured load, after any warm-up (epoch ms). */
   readonly startEpochMs: number;
   /** This process's CPU time from the start until the results were in (all threads). */
   readonly cpu: NodeJS.CpuUsage;
@@ -23,7 +23,7 @@ export interface ThreadsOutcome {
 }
 
 export interface RunHooks {
-  /** The load starts now; returns what to call when it is over (e.g. to erase a progress bar). */
+  /** The load starts now (measured from `startEpochMs`, after any warm-up); returns what to call when it is over (e.g. to erase a progress bar). */
   onStart(progress: ProgressCounters, startEpochMs: number): () => void;
   /** Aborting it ends the load early; the run still drains and reports. */
   readonly interrupt: AbortSignal;
@@ -40,8 +40,9 @@ export async function runThreads(plans: readonly ThreadPlan[], hooks: RunHooks):
   try {
     await Promise.all(handles.map((h) => h.ready));
     const cpuAtStart = process.cpuUsage();
-    const startEpochMs = performance.timeOrigin + performance.now() + (handles.length > 1 ? WORKER_START_DELAY_MS : 0);
-    handles.forEach((h) => h.start(startEpochMs));
+    const loadStartEpochMs = performance.timeOrigin + performance.now() + (handles.length > 1 ? WORKER_START_DELAY_MS : 0);
+    const startEpochMs = loadStartEpochMs + plans[0]!.options.warmupMs;
+    handles.forEach((h) => h.start(loadStartEpochMs));
     loadOver = hooks.onStart(progress, startEpochMs);
     hooks.interrupt.addEventListener('abort', stopAll);
     if (hooks.interrupt.aborted) stopAll();
@@ -56,7 +57,7 @@ export async function runThreads(plans: readonly ThreadPlan[], hooks: RunHooks):
       results,
       startEpochMs,
       cpu: process.cpuUsage(cpuAtStart),
-      cpuWallMs: performance.timeOrigin + performance.now() - startEpochMs,
+      cpuWallMs: performance.timeOrigin + performance.now() - loadStartEpochMs,
     };
   } finally {
     loadOver?.();
