@@ -17,7 +17,7 @@ export interface ThreadsOutcome {
   readonly results: readonly ThreadResult[];
   /** The common start of the measured load, after any warm-up (epoch ms). */
   readonly startEpochMs: number;
-  /** This process's CPU time from the start until the results were in (all threads). */
+  /** This process's CPU time from the load's start (warm-up included) until the results were in (all threads). */
   readonly cpu: NodeJS.CpuUsage;
   readonly cpuWallMs: number;
 }
