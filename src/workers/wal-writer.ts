@@ -16,9 +16,9 @@ let closing = false;
 /** A compaction slice of its own, once writes pause (they carry slices while they come). */
 let idleSlice: NodeJS.Timeout | undefined;
 /**
- * How long writes must pause before a slice gets a commit of its own. The main thread posts its
- * next writes only when it hears of the last commit; without the pause every group commit under
- * load would be followed by a compaction-only commit, and the next group commit would wait for it.
+ * How long writes must pause before a slice gets a commit of its own. Under load the next writes
+ * are often still on their way when a commit ends; without the pause a compaction-only commit
+ * would start in that gap, and the next group commit would wait for it.
  */
 const IDLE_SLICE_MS = 2;
 

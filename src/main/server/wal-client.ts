@@ -13,8 +13,6 @@ export interface WalStats {
 export class WalClient {
   private readonly worker: Worker;
   private seq = 0;
-  /** Sequence number of the message the writer thread is working on (0: none). */
-  private inFlight = 0;
   private outgoing: WalWrite[] = [];
   private readonly waiting: { seq: number; done: () => void }[] = [];
   private closed: (() => void) | undefined;
@@ -31,23 +29,20 @@ export class WalClient {
   }
 
   /**
-   * Queues a write; `durable` runs once it (and everything before it) is fsynced. Group commit
-   * on this side: one message is with the writer thread at a time, and writes queued meanwhile
-   * travel together as the next one when it reports back (the writer would have merged them
-   * into one commit anyway; fewer messages cost both threads less).
+   * Queues a write; `durable` runs once it (and everything before it) is fsynced. The writes of
+   * one turn travel as one message, posted at once even while the writer thread is committing:
+   * messages that arrive during a commit are merged into its next one (group commit is the
+   * writer's), which starts without waiting for this thread to hear of the last. Holding writes
+   * back until the last commit was reported cost a round trip between the threads per commit:
+   * 0.3 ms more at the median with one member at 2,000 writes/s.
    */
   write(write: WalWrite, durable: () => void): void {
     this.outgoing.push(write);
     this.waiting.push({ seq: this.seq + 1, done: durable });
-    if (this.outgoing.length === 1 && this.inFlight === 0) queueMicrotask(this.postNow);
+    if (this.outgoing.length === 1) queueMicrotask(this.post);
   }
 
-  /** Posts what is queued unless a message is still with the writer (its reply posts then). */
-  private readonly postNow = (): void => {
-    if (this.inFlight === 0) this.post();
-  };
-
-  private post(): void {
+  private readonly post = (): void => {
     if (this.outgoing.length === 0) return;
     const writes = this.outgoing;
     this.outgoing = [];
@@ -61,9 +56,8 @@ export class WalClient {
       }
     }
     const req: WalRequest = { type: 'write', seq, writes };
-    this.inFlight = seq;
     this.worker.postMessage(req, transfer);
-  }
+  };
 
   close(): Promise<void> {
     if (this.outgoing.length > 0) this.post();
@@ -81,12 +75,6 @@ export class WalClient {
         let n = 0;
         while (n < this.waiting.length && this.waiting[n]!.seq <= msg.seq) n++;
         for (const w of this.waiting.splice(0, n)) w.done();
-        if (msg.seq === this.inFlight) {
-          this.inFlight = 0;
-          // Post what waited after this turn's immediates: the Raft loop runs there on what the
-          // callbacks above made durable, and its next entries join this commit too.
-          if (this.outgoing.length > 0) setImmediate(this.postNow);
-        }
         return;
       }
       case 'failed':
