@@ -225,6 +225,22 @@ describe('workloads against real etcd', () => {
     assert.ok(result.totalSecs < 1.5, String(result.totalSecs));
   });
 
+  test('--rate: the generator reports how late it started operations; close to nothing while its clients keep up', async () => {
+    const keepingUp = await benchJson('range', '--duration', '1s', '--rate', '100', '--clients', '20', '--consistency', 's');
+    const onTime = keepingUp.generator.startLagSecs!;
+    assert.ok(0 <= onTime.p50 && onTime.p50 <= onTime.p99 && onTime.p99 <= onTime.slowest, JSON.stringify(onTime));
+    assert.ok(onTime.p50 < 0.05, JSON.stringify(onTime));
+    // One client and 1,500 durable puts due within half a second: each waits for the one before.
+    const behind = await benchJson('put', '--duration', '0.5s', '--rate', '3000', '--clients', '1', '--key-prefix', '/lag/');
+    assertWellFormed(behind, 1500);
+    assert.ok(behind.generator.startLagSecs!.slowest > 0.1, JSON.stringify(behind.generator.startLagSecs));
+    // Without --rate an operation is due when a client is free: nothing to report.
+    const closedLoop = await benchJson('put', '--total', '10', '--clients', '2', '--key-prefix', '/lag-closed/');
+    assert.equal(closedLoop.generator.startLagSecs, null);
+    const text = await bench('put', '--endpoints', etcd.endpoint, '--duration', '0.3s', '--rate', '100', '--key-prefix', '/lag-text/');
+    assert.match(text.stdout, /^ {2}Start lag:\t50% in \d+\.\d{4} secs, 99% in \d+\.\d{4} secs, slowest \d+\.\d{4} secs \(from due to sent\)$/m);
+  });
+
   test('the text summary has etcd benchmark layout', async () => {
     const run = await bench('put', '--endpoints', etcd.endpoint, '--total', '200', '--clients', '5', '--key-prefix', '/text/');
     assert.equal(run.code, 0);

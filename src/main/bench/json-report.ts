@@ -1,7 +1,7 @@
 // --json: the same figures as the text summary, plus the per-second series, as one JSON object.
 
 import { latencyStats, responseTimeBuckets } from './histogram.js';
-import type { RunResult } from './run-result.js';
+import { startLagSecs, type RunResult } from './run-result.js';
 
 export interface JsonReport {
   readonly workload: string;
@@ -33,7 +33,14 @@ export interface JsonReport {
   readonly throughput: readonly { readonly second: number; readonly requests: number; readonly errors: number }[];
   readonly errorDistribution: Readonly<Record<string, number>>;
   readonly counts: Readonly<Record<string, number>>;
-  readonly generator: { readonly cpuPercentOfOneCore: number; readonly userSecs: number; readonly systemSecs: number; readonly threads: number };
+  readonly generator: {
+    readonly cpuPercentOfOneCore: number;
+    readonly userSecs: number;
+    readonly systemSecs: number;
+    readonly threads: number;
+    /** With --rate: how late operations started after they were due; null without. */
+    readonly startLagSecs: { readonly p50: number; readonly p99: number; readonly slowest: number } | null;
+  };
 }
 
 export function jsonReport(run: RunResult): JsonReport {
@@ -68,6 +75,6 @@ export function jsonReport(run: RunResult): JsonReport {
     throughput: run.seconds.map((s) => ({ second: s.second, requests: s.histogram.totalCount, errors: s.errors })),
     errorDistribution: Object.fromEntries(run.errors),
     counts: Object.fromEntries(run.counts),
-    generator: run.generator,
+    generator: { ...run.generator, startLagSecs: startLagSecs(run) ?? null },
   };
 }

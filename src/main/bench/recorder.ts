@@ -1,5 +1,6 @@
 // What one thread measures: latency samples in per-second histograms (aligned to the run's common
-// start, so threads' seconds add up), errors by message, and named counts. Its result is plain
+// start, so threads' seconds add up), how late operations started, errors by message, and named
+// counts. Its result is plain
 // data, so it crosses from a worker thread as is.
 
 import { performance } from 'node:perf_hooks';
@@ -19,12 +20,15 @@ export interface ThreadResult {
   readonly intervals: readonly EncodedInterval[];
   readonly errors: Readonly<Record<string, number>>;
   readonly counts: Readonly<Record<string, number>>;
+  /** How late each recorded operation started after it was due (see Recorder.started), compressed. */
+  readonly startLag: string;
   /** When the last sample or error was recorded (epoch ms). */
   readonly lastAtEpochMs: number;
 }
 
 export class Recorder {
   private current = newHistogram();
+  private readonly startLag = newHistogram();
   private currentSecond = 0;
   private currentErrors = 0;
   private startMs = 0;
@@ -46,6 +50,14 @@ export class Recorder {
     this.current.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
   }
 
+  /**
+   * An operation started `lagMs` after it was due: the generator's own delay (its event loop, or
+   * every client busy), which the latency from due includes.
+   */
+  started(lagMs: number): void {
+    this.startLag.recordValue(Math.max(0, Math.round(lagMs * 1000)));
+  }
+
   error(e: unknown, at: number, times = 1): void {
     this.moveTo(at);
     this.currentErrors += times;
@@ -63,6 +75,7 @@ export class Recorder {
       intervals: this.intervals,
       errors: Object.fromEntries(this.errors),
       counts: Object.fromEntries(this.counts),
+      startLag: encodeHistogram(this.startLag),
       lastAtEpochMs: performance.timeOrigin + this.last,
     };
   }

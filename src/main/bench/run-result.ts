@@ -20,6 +20,8 @@ export interface RunResult {
   /** From the start to the last sample or error. */
   readonly totalSecs: number;
   readonly histogram: JsHistogram;
+  /** How late the recorded operations started after they were due (µs; meaningful with --rate). */
+  readonly startLag: JsHistogram;
   /** Samples per second over totalSecs: requests, or for watch workloads, events delivered. */
   readonly requestsPerSec: number;
   /** Every second from 0 to the last one, empty ones included. */
@@ -32,6 +34,7 @@ export interface RunResult {
 
 export function mergeResults(options: BenchOptions, outcome: ThreadsOutcome): RunResult {
   const histogram = newHistogram();
+  const startLag = newHistogram();
   const bySecond = new Map<number, { histogram: JsHistogram; errors: number }>();
   const errors = new Map<string, number>();
   const counts = new Map<string, number>();
@@ -45,6 +48,7 @@ export function mergeResults(options: BenchOptions, outcome: ThreadsOutcome): Ru
       histogram.add(decoded);
       second.errors += interval.errors;
     }
+    startLag.add(decodeHistogram(result.startLag));
     addAll(errors, result.errors);
     addAll(counts, result.counts);
     lastAt = Math.max(lastAt, result.lastAtEpochMs);
@@ -58,6 +62,7 @@ export function mergeResults(options: BenchOptions, outcome: ThreadsOutcome): Ru
     startEpochMs: outcome.startEpochMs,
     totalSecs,
     histogram,
+    startLag,
     requestsPerSec: totalSecs > 0 ? histogram.totalCount / totalSecs : 0,
     seconds,
     errors,
@@ -70,6 +75,16 @@ export function mergeResults(options: BenchOptions, outcome: ThreadsOutcome): Ru
       threads: outcome.results.length,
     },
   };
+}
+
+/**
+ * How late the generator started operations, with --rate (without it an operation is due when a
+ * client is free, so there is no lag to report); undefined otherwise.
+ */
+export function startLagSecs(run: RunResult): { p50: number; p99: number; slowest: number } | undefined {
+  if (run.options.rate === 0 || run.startLag.totalCount === 0) return undefined;
+  const secs = (us: number) => us / 1e6;
+  return { p50: secs(run.startLag.getValueAtPercentile(50)), p99: secs(run.startLag.getValueAtPercentile(99)), slowest: secs(run.startLag.maxValue) };
 }
 
 function addAll(into: Map<string, number>, from: Readonly<Record<string, number>>): void {

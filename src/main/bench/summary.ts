@@ -1,8 +1,8 @@
 // The text summary, laid out as etcd's tools/benchmark prints it (pkg/report), followed by the
-// generator's own CPU use, the workload's counts and the error distribution.
+// generator's own CPU use (and with --rate, how late it started operations), the workload's counts and the error distribution.
 
 import { latencyStats, responseTimeBuckets } from './histogram.js';
-import type { RunResult } from './run-result.js';
+import { startLagSecs, type RunResult } from './run-result.js';
 
 const BAR = '∎';
 const BAR_WIDTH = 40;
@@ -32,6 +32,8 @@ export function formatSummary(run: RunResult): string {
   const g = run.generator;
   s += '\nGenerator:\n';
   s += `  CPU:\t${g.cpuPercentOfOneCore.toFixed(1)}% of one core (user ${g.userSecs.toFixed(2)} s, system ${g.systemSecs.toFixed(2)} s, ${g.threads} thread${g.threads === 1 ? '' : 's'})\n`;
+  const lag = startLagSecs(run);
+  if (lag !== undefined) s += `  Start lag:\t50% in ${f4(lag.p50)} secs, 99% in ${f4(lag.p99)} secs, slowest ${f4(lag.slowest)} secs (from due to sent)\n`;
 
   if (run.counts.size > 0) {
     s += '\nCounts:\n';

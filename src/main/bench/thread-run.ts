@@ -69,11 +69,13 @@ export async function runThread(plan: ThreadPlan, control: ThreadControl): Promi
         const next = schedule.next();
         const due = typeof next === 'object' ? await next : next;
         if (due === undefined) return scheduleEnded();
+        const recorded = measuresOperations && due >= startMs;
+        if (recorded) recorder.started(performance.now() - due);
         try {
           await workload.operation(c, seq++);
           const now = performance.now();
           succeeded++;
-          if (measuresOperations && due >= startMs) recorder.sample(now - due, now);
+          if (recorded) recorder.sample(now - due, now);
           control.progress.done(plan.index, true);
         } catch (e) {
           recorder.error(e, performance.now());
