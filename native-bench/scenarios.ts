@@ -170,6 +170,7 @@ function benchArgs(workload: 'put' | 'range', endpoints: readonly string[], seco
 
 /** A bench report as metric values: throughput, p50 / p99 / p99.9 and failed requests. */
 function benchValues({ report, histogram }: BenchCliResult): Pick<Measurement, 'values' | 'details' | 'latencyHistogram'> {
+  const lag = report.generator.startLagSecs;
   return {
     values: {
       opsPerSecond: [report.requestsPerSec],
@@ -177,6 +178,7 @@ function benchValues({ report, histogram }: BenchCliResult): Pick<Measurement, '
       p99Ms: [percentileMs(report, 99)],
       p999Ms: [percentileMs(report, 99.9)],
       errors: [report.errors],
+      ...(lag === null ? {} : { startLagP99Ms: [lag.p99 * 1000] }),
     },
     details: report,
     latencyHistogram: histogram,
@@ -193,7 +195,12 @@ export function benchPutScenario(kind: 'bench-put' | 'bench-rate', members: numb
     kind,
     title: `bench put gRPC${kind === 'bench-rate' ? ` at ${BENCH_FIXED_RATE.toLocaleString('en-US')} writes/s` : ''}, ${BENCH_SHAPE.clients} clients, ${memberText(members)}`,
     members,
-    metrics: [{ key: 'opsPerSecond', label: 'throughput (writes/s)', better: 'higher', digits: 0 }, ...latencyMetrics(1)],
+    metrics: [
+      { key: 'opsPerSecond', label: 'throughput (writes/s)', better: 'higher', digits: 0 },
+      ...latencyMetrics(1),
+      // Latency counts from when a write was due: how late the generator itself started them.
+      ...(kind === 'bench-rate' ? [{ key: 'startLagP99Ms', label: 'generator start lag p99 (ms)', better: 'lower', digits: 1 } as const] : []),
+    ],
     measure: (cluster) => measured(cluster, async () => benchValues(await runBenchCli(benchArgs('put', cluster.clientUrls, settings.benchSeconds, extra)))),
   };
 }

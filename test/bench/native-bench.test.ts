@@ -96,7 +96,7 @@ describe('native-bench', () => {
       positive(ws, [3, 6, 8]);
       for (const i of [2, 5, 7]) assert.equal(ws[i]!.trim(), 'n/a');
       assert.equal(ws[4]!.trim(), '—');
-      for (const label of ['p50 latency (ms)', 'p99 latency (ms)', 'p99.9 latency (ms)', 'put→event p99 (ms)', 'every event once, in order']) {
+      for (const label of ['p50 latency (ms)', 'p99 latency (ms)', 'p99.9 latency (ms)', 'put→event p99 (ms)', 'every event once, in order', 'generator start lag p99 (ms)']) {
         assert.ok(lines.some((l) => l.includes(`| ${label} |`)), `no ${label} row in:\n${stdout}`);
       }
 
