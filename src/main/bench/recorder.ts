@@ -1,7 +1,6 @@
 // What one thread measures: latency samples in per-second histograms (aligned to the run's common
 // start, so threads' seconds add up), how late operations started, errors by message, and named
-// counts. Its result is plain
-// data, so it crosses from a worker thread as is.
+// counts. Its result is plain data, so it crosses from a worker thread as is.
 
 import { performance } from 'node:perf_hooks';
 import { encodeHistogram, newHistogram } from './histogram.js';

@@ -1,5 +1,6 @@
 // The text summary, laid out as etcd's tools/benchmark prints it (pkg/report), followed by the
-// generator's own CPU use (and with --rate, how late it started operations), the workload's counts and the error distribution.
+// generator's own CPU use (and with --rate, how late it started operations), the workload's
+// counts and the error distribution.
 
 import { latencyStats, responseTimeBuckets } from './histogram.js';
 import { startLagSecs, type RunResult } from './run-result.js';
