@@ -38,6 +38,8 @@ const USAGE = `usage: node --import tsx native-bench/run.ts [options]
   --load-seconds=N       run our own etcd3 write loop of the --load shape for N s instead of check perf (60 s)
   --failover-rounds=N    leader kills per failover repetition (default 3; --quick: 1)
   --bench-seconds=N      duration of each bench-put/bench-rate/bench-range/ws-put run (default 30; --quick: 5)
+  --warmup-seconds=N     puts at 2,000/s before check perf, and in-run warm-up of bench-put/bench-rate/ws-put,
+                         on every server alike (default 10; --quick: 3)
   --watchers=N           watch-fanout watchers (default 10000)
   --watch-puts=N         watch-fanout throughput phase puts (default 2000; --quick: 200)
   --watch-seconds=N      watch-fanout latency phase at 20 puts/s (default 5; --quick: 2)
@@ -84,6 +86,7 @@ function parseOptions(argv: string[]): RunOptions {
       'load-seconds': { type: 'string' },
       'failover-rounds': { type: 'string' },
       'bench-seconds': { type: 'string' },
+      'warmup-seconds': { type: 'string' },
       watchers: { type: 'string' },
       'watch-puts': { type: 'string' },
       'watch-seconds': { type: 'string' },
@@ -106,6 +109,7 @@ function parseOptions(argv: string[]): RunOptions {
     loadSeconds: values['load-seconds'] !== undefined ? positiveInt('load-seconds', values['load-seconds'], 0) : quick ? 15 : undefined,
     failover: { ...DEFAULT_FAILOVER, rounds: positiveInt('failover-rounds', values['failover-rounds'], quick ? 1 : DEFAULT_FAILOVER.rounds) },
     benchSeconds: positiveInt('bench-seconds', values['bench-seconds'], quick ? 5 : 30),
+    warmupSeconds: positiveInt('warmup-seconds', values['warmup-seconds'], quick ? 3 : 10),
     watch: {
       ...DEFAULT_WATCH_FANOUT,
       watchers: positiveInt('watchers', values.watchers, DEFAULT_WATCH_FANOUT.watchers),

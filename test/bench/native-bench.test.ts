@@ -63,6 +63,7 @@ describe('native-bench', () => {
           '--runs=1',
           '--load-seconds=3',
           '--bench-seconds=1',
+          '--warmup-seconds=1',
           '--watchers=1000',
           '--watch-puts=100',
           '--watch-seconds=1',
