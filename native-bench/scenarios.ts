@@ -141,7 +141,7 @@ export function failoverScenario(members: number, settings: ScenarioSettings): S
  * The load every `tsetcd bench` scenario sends, the same command line to both servers: 1,000 clients
  * (at most one request in flight each) over 16 connections round-robin over all members, 256-byte
  * values, keys drawn at random from 100,000, the clients split over worker threads (auto: one per
- * core here).
+ * core here without a rate; one thread at bench-rate's 2,000 writes/s).
  */
 export const BENCH_SHAPE = { conns: 16, clients: 1000, valSize: 256, keySpaceSize: 100_000 } as const;
 /** bench-rate's open-loop rate: latency at a load both servers can carry. */

@@ -34,6 +34,9 @@ test('flags: etcd benchmark defaults, both flag forms, per-workload defaults', (
   assert.deepEqual(options('watch-latency').stop, { kind: 'total', total: 1000 });
   assert.equal(options('put', '--threads', 'auto', '--conns', '1', '--clients', '1000').threads, 1);
   assert.equal(options('put', '--threads', 'auto', '--conns', '16', '--clients', '500').threads, Math.min(os.availableParallelism(), 5));
+  // With a rate, the rate decides: 2,000/s is one thread's work, 6,000/s three threads'.
+  assert.equal(options('put', '--threads', 'auto', '--conns', '16', '--clients', '1000', '--rate', '2000').threads, 1);
+  assert.equal(options('put', '--threads', 'auto', '--conns', '16', '--clients', '10', '--rate', '6000').threads, Math.min(os.availableParallelism(), 3));
   assert.equal(parseBenchArgs(['put', '--help']), 'help');
 });
 

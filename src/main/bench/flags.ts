@@ -87,7 +87,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   duration: { kind: 'duration', help: 'run for this long instead of --total, e.g. 10s, 1m30s' },
   warmup: { kind: 'duration', help: 'run the load this long first and leave it out of the results (needs --duration)', only: OPERATION_WORKLOADS },
   rate: { kind: 'number', help: 'operations started per second, open loop (default 0 = unlimited; watch-latency 100)' },
-  threads: { kind: 'string', help: 'worker threads running the clients: N or auto (default 1)' },
+  threads: { kind: 'string', help: 'worker threads running the clients: N or auto (one per 2,500 ops/s of --rate, or per 100 clients; at most one per core) (default 1)' },
   'key-size': { kind: 'int', help: 'digits of the generated part of each key (default 8)', only: KEYED_WORKLOADS },
   'val-size': { kind: 'int', help: 'value size in bytes (default 8)', only: KEYED_WORKLOADS },
   'key-space-size': { kind: 'int', help: 'number of distinct keys (default 1)', only: KEYED_WORKLOADS },
@@ -252,7 +252,7 @@ function resolve(workload: WorkloadName, f: FlagValues): BenchOptions {
   const streams = f.int('streams', Math.min(10, watchers), 1);
   if (isWatch && streams > watchers) throw new UsageError('--streams must not exceed --watchers');
 
-  const threads = resolveThreads(f.string('threads', '1'), conns, clients);
+  const threads = resolveThreads(f.string('threads', '1'), conns, clients, rate);
   if (threads > conns || threads > clients) {
     throw new UsageError(`--threads ${threads} needs at least as many --conns and --clients (each thread has its own)`);
   }
@@ -281,9 +281,24 @@ function resolve(workload: WorkloadName, f: FlagValues): BenchOptions {
   };
 }
 
-/** `auto`: one thread per 100 clients, at most one per core (and per connection). */
-function resolveThreads(value: string, conns: number, clients: number): number {
-  if (value === 'auto') return Math.max(1, Math.min(os.availableParallelism(), conns, Math.ceil(clients / 100)));
+/**
+ * Operations a second one generator thread is given under `--threads auto` with a rate: a put
+ * costs the generator about 0.19 ms of CPU (2,000 puts/s took 37-39 % of a core here), so this is
+ * about half a core. A second thread below that costs more than it gives: at 2,000 puts/s on
+ * 2 cores, two threads took 49-54 % of a core and started operations later (start lag p99
+ * 24-34 ms against 19-20 ms with one).
+ */
+const RATE_PER_THREAD = 2500;
+
+/**
+ * `auto`: with a rate, one thread per RATE_PER_THREAD operations a second; without, one per
+ * 100 clients. At most one per core, per connection and per client.
+ */
+function resolveThreads(value: string, conns: number, clients: number, rate: number): number {
+  if (value === 'auto') {
+    const wanted = rate > 0 ? Math.ceil(rate / RATE_PER_THREAD) : Math.ceil(clients / 100);
+    return Math.max(1, Math.min(os.availableParallelism(), conns, clients, wanted));
+  }
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1) throw new UsageError(`--threads must be a positive whole number or auto, got ${value}`);
   return n;
