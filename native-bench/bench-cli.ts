@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HistogramLogReader, JsHistogram } from 'hdr-histogram-js';
-import { encodeHistogram, newHistogram } from '../src/main/bench/histogram.js';
+import { encodeHistogram, newHistogram, percentileSecs } from '../src/main/bench/histogram.js';
 import type { JsonReport } from '../src/main/bench/json-report.js';
 import { runChild } from './child.js';
 import { onCleanup } from './cleanup.js';
@@ -20,7 +20,7 @@ export interface BenchCliResult {
 
 /** Latency percentile `p` of a bench report, in milliseconds (NaN if the report has none). */
 export function percentileMs(report: JsonReport, p: number): number {
-  return (report.latencySecs.percentiles.find((x) => x.percentile === p)?.secs ?? NaN) * 1000;
+  return percentileSecs(report.latencySecs, p) * 1000;
 }
 
 /**

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { grpcMethod, GrpcChannel } from '../src/main/api/grpc/client.js';
 import { KVService } from '../src/main/api/grpc/etcd-services.js';
 import { encodeFrame } from '../src/main/api/grpc/framing.js';
-import { encodeHistogram, latencyStats, newHistogram } from '../src/main/bench/histogram.js';
+import { encodeHistogram, latencyStats, newHistogram, percentileSecs } from '../src/main/bench/histogram.js';
 import { connectLean, LeanWatchStream, type WatcherTally } from '../test/watch/lean-watch.js';
 import { Cluster, SERVER_KINDS, type ServerKind } from './cluster.js';
 
@@ -136,7 +136,7 @@ export async function measureWatchFanout(cluster: Cluster, o: WatchFanoutOptions
     await sleep(200);
     const ok = tallies.every((t) => t.count === sent && t.disorder === 0) && streams.every((s) => s.error === undefined);
     const stats = latencyStats(histogram);
-    const at = (p: number) => (stats.percentiles.find((x) => x.percentile === p)?.secs ?? 0) * 1000;
+    const at = (p: number) => percentileSecs(stats, p) * 1000;
     for (const s of streams) s.close();
     return {
       eventsPerSec: events / throughputSecs,

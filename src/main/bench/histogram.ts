@@ -36,6 +36,11 @@ export interface LatencyStats {
 
 const US_PER_SEC = 1e6;
 
+/** Percentile `p` of a latency list (LatencyStats', or a --json report's), in seconds; NaN if not listed. */
+export function percentileSecs(stats: Pick<LatencyStats, 'percentiles'>, p: number): number {
+  return stats.percentiles.find((x) => x.percentile === p)?.secs ?? NaN;
+}
+
 export function latencyStats(h: JsHistogram): LatencyStats {
   const count = h.totalCount;
   return {

@@ -4,7 +4,7 @@
 
 import type { JsHistogram } from 'hdr-histogram-js';
 import type { BenchOptions } from './flags.js';
-import { decodeHistogram, latencyStats, newHistogram } from './histogram.js';
+import { decodeHistogram, latencyStats, newHistogram, percentileSecs } from './histogram.js';
 import type { ThreadsOutcome } from './threads.js';
 
 export interface SecondOfRun {
@@ -84,8 +84,7 @@ export function mergeResults(options: BenchOptions, outcome: ThreadsOutcome): Ru
 export function startLagSecs(run: RunResult): { p50: number; p99: number; slowest: number } | undefined {
   if (run.options.rate === 0 || run.startLag.totalCount === 0) return undefined;
   const stats = latencyStats(run.startLag);
-  const at = (percentile: number) => stats.percentiles.find((p) => p.percentile === percentile)!.secs;
-  return { p50: at(50), p99: at(99), slowest: stats.slowestSecs };
+  return { p50: percentileSecs(stats, 50), p99: percentileSecs(stats, 99), slowest: stats.slowestSecs };
 }
 
 function addAll(into: Map<string, number>, from: Readonly<Record<string, number>>): void {
