@@ -60,6 +60,22 @@ describe('§10.2.1 persistence before sending', () => {
     );
   });
 
+  test('a Ready whose only change is the commit index need not be synced (MustSync)', () => {
+    const n = new RaftNode(config(2n), bootstrap([1n, 2n, 3n]));
+    const entry = { term: 1, index: 1, type: EntryType.Normal, data: text('a') };
+    n.step(msg({ type: MessageType.App, from: 1n, to: 2n, term: 1, index: 0, logTerm: 0, entries: [entry], commit: 0 }));
+    const appended = n.ready();
+    assert.equal(appended.mustSync, true, 'new entries, a new term');
+    n.persisted(1, 1);
+    n.step(msg({ type: MessageType.Heartbeat, from: 1n, to: 2n, term: 1, commit: 1 }));
+    const committed = n.ready();
+    assert.deepEqual(committed.hardState, { term: 1, vote: NONE, commit: 1 });
+    assert.equal(committed.mustSync, false);
+    assert.deepEqual(committed.committedEntries.map((e) => e.index), [1]);
+    n.step(msg({ type: MessageType.Vote, from: 3n, to: 2n, term: 2, index: 1, logTerm: 1 }));
+    assert.equal(n.ready().mustSync, true, 'a vote in a new term');
+  });
+
   test('a Ready with messages after persist always has a HardState to write', () => {
     const n = new RaftNode(config(2n), bootstrap([1n, 2n, 3n]));
     const app = msg({ type: MessageType.App, from: 1n, to: 2n, term: 1, index: 0, logTerm: 0, entries: [], commit: 0 });
@@ -69,6 +85,7 @@ describe('§10.2.1 persistence before sending', () => {
     const rd = n.ready();
     assert.equal(rd.messagesAfterPersist.length, 1);
     assert.ok(rd.hardState !== undefined);
+    assert.equal(rd.mustSync, false, 'the answer waits for earlier writes, not for one of its own');
   });
 
   test('the leader replicates before its own write is durable; its own match advances only on persisted()', () => {

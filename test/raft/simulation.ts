@@ -511,6 +511,15 @@ export class Simulation {
       () => `node ${n.id}: a Ready with messagesAfterPersist has no HardState to write`,
     );
     if (!hasWrite) return;
+    const inc = n.incarnation;
+    if (!rd.mustSync) {
+      // As the member does: no write, the replies wait for the earlier writes only.
+      this.events.push(Math.max(this.now, n.lastWriteDone), () => {
+        if (n.incarnation !== inc) return;
+        for (const m of rd.messagesAfterPersist) this.send(n, m);
+      });
+      return;
+    }
     let snapshotData: StateMachine | undefined;
     if (rd.snapshot !== undefined) {
       snapshotData = n.incoming.get(rd.snapshot.index);
@@ -518,7 +527,6 @@ export class Simulation {
       n.incoming.clear();
       n.snapshot = { meta: rd.snapshot, data: snapshotData! };
     }
-    const inc = n.incarnation;
     // Writes complete in order, but overlap (the disk syncs them in groups).
     const done = Math.max(this.now + this.prng.between(0, n.maxDiskDelay), n.lastWriteDone);
     n.lastWriteDone = done;

@@ -159,9 +159,12 @@ export class RaftNode {
       messagesAfterPersist: r.msgsAfterPersist,
       committedEntries: r.takeCommittedEntries(),
       readStates: r.readStates,
+      mustSync: false,
     };
     const snapshot = r.log.takeUnstableSnapshot();
     if (snapshot !== undefined) rd.snapshot = snapshot;
+    const prev = this.prevHardState;
+    rd.mustSync = rd.entries.length > 0 || snapshot !== undefined || r.term !== prev.term || r.vote !== prev.vote;
     if (r.lead !== this.prevSoftState.leader || r.role !== this.prevSoftState.role) {
       this.prevSoftState = { leader: r.lead, role: r.role };
       rd.softState = this.prevSoftState;

@@ -122,7 +122,7 @@ export interface SoftState {
 /**
  * What the member must do, in order:
  * 1. persist `hardState`, `snapshot` and `entries` (entries replace any existing
- *    suffix of the log starting at entries[0].index), fsynced;
+ *    suffix of the log starting at entries[0].index), fsynced; unless `mustSync` is false;
  * 2. send `messages` at once (they do not depend on step 1);
  * 3. after step 1 is durable, send `messagesAfterPersist` and call
  *    `persisted(lastIndex, lastTerm)` with the last entry persisted;
@@ -133,7 +133,12 @@ export interface SoftState {
  * Details of the core's side of this contract:
  * - Writes are durable in Ready order (a FIFO WAL), so step 3 of a Ready also waits for all
  *   earlier Readies. A Ready with `messagesAfterPersist` always carries a `hardState` (possibly
- *   unchanged), so it always has something to write.
+ *   unchanged), so a member that writes every Ready has a write for them to wait for.
+ * - `mustSync` is false when the Ready has no entries or snapshot and its `hardState` (if any)
+ *   differs from the last one only in the commit index (etcd's MustSync). The member may skip
+ *   that write: the commit index is learnt again from the leader after a restart, and an
+ *   applied index beyond the stored commit counts as committed. Step 3 then waits only for the
+ *   earlier Readies' writes.
  * - `persisted(index, term)`: the last entry of `entries`, or the snapshot's index and term
  *   if the Ready had a snapshot and no entries; not needed for a Ready with only a hardState.
  * - A `snapshot` is applied once it is durable; committed entries after it are handed out
@@ -150,6 +155,8 @@ export interface Ready {
   messagesAfterPersist: Message[];
   committedEntries: Entry[];
   readStates: ReadState[];
+  /** Whether steps 1 and 3 need a durable write (see above). */
+  mustSync: boolean;
 }
 
 export interface RaftConfig {

@@ -257,6 +257,17 @@ export class RaftLoop {
 
   /** Writes what the Ready asks to persist; the promise resolves once it is durable. */
   private persist(rd: Ready): Promise<void> {
+    const afterPersist = rd.messagesAfterPersist;
+    if (!rd.mustSync) {
+      // At most the commit index changed: not worth an fsync (see Ready). Replies still wait
+      // for the entries they acknowledge, which earlier writes carry.
+      if (afterPersist.length > 0) {
+        this.wal.afterDurable(() => {
+          if (!this.stopped) this.send(afterPersist);
+        });
+      }
+      return Promise.resolve();
+    }
     const write: WalWrite = {};
     if (rd.hardState !== undefined) write.hardState = rd.hardState;
     if (rd.snapshot !== undefined) {
@@ -265,11 +276,6 @@ export class RaftLoop {
     }
     if (rd.entries.length > 0) write.batch = encodeBatch(rd.entries);
     const last = rd.entries[rd.entries.length - 1];
-    const afterPersist = rd.messagesAfterPersist;
-    if (write.hardState === undefined && write.snapshot === undefined && last === undefined) {
-      this.send(afterPersist);
-      return Promise.resolve();
-    }
     // The last entry written, or the snapshot's position when a snapshot alone was written.
     const persistedAt = last ?? rd.snapshot;
     return new Promise((resolve) => {

@@ -42,6 +42,13 @@ export class WalClient {
     if (this.outgoing.length === 1) queueMicrotask(this.post);
   }
 
+  /** Runs `durable` once every write queued so far is durable, without a write of its own. */
+  afterDurable(durable: () => void): void {
+    const last = this.waiting[this.waiting.length - 1];
+    if (last === undefined) durable();
+    else this.waiting.push({ seq: last.seq, done: durable });
+  }
+
   private readonly post = (): void => {
     if (this.outgoing.length === 0) return;
     const writes = this.outgoing;
