@@ -43,6 +43,20 @@ test('writes through the WAL thread are durable in order and read back after reo
   fs.rmSync(dir, { recursive: true });
 });
 
+test('afterDurable waits for the writes queued before it, and for nothing when none are', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wal-'));
+  const wal = new WalClient(dir, (e) => assert.fail(e));
+  const order: string[] = [];
+  wal.afterDurable(() => order.push('nothing queued'));
+  assert.deepEqual(order, ['nothing queued'], 'runs at once');
+  wal.write({ batch: encodeBatch([entry(1, 1, 'a')]) }, () => order.push('write 1'));
+  wal.afterDurable(() => order.push('after 1'));
+  await new Promise<void>((resolve) => wal.write({ batch: encodeBatch([entry(2, 1, 'b')]) }, resolve));
+  assert.deepEqual(order, ['nothing queued', 'write 1', 'after 1']);
+  await wal.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('entries from a new leader replace the conflicting suffix; compaction drops the prefix', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wal-'));
   const store = WalStore.open(dir);
